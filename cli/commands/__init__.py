@@ -1,0 +1,1 @@
+"""One module per msp command; each exposes `command`."""

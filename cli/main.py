@@ -1,0 +1,122 @@
+"""The ``msp`` command group: global options, command registry, error boundary (DESIGN §8).
+
+Every expected failure becomes one line on stderr and its exit code: 1 input
+rejected or not found, 2 usage, 3 database unreachable or misconfigured.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from msp import __version__
+from msp.engine.errors import EXIT_DATABASE, EXIT_USAGE, MspError
+
+from . import context
+from .context import AppContext
+
+# command name → (module in cli/commands, one-line help shown by `msp --help`)
+COMMANDS = {
+    "demo": ("demo", "Set up, load the example day, run the automations and show the loop."),
+    "ingest": ("ingest", "Load workflow events from JSONL files or stdin (-)."),
+    "validate": ("validate", "Check a JSONL file against the schemas, without a database."),
+    "schemas": ("schemas", "List event types or show one type's schema."),
+    "rejects": ("rejects", "List, show or retry quarantined input lines."),
+    "automate": ("automate", "Apply the automations to new events (once, or --every N seconds)."),
+    "alerts": ("alerts", "List smart alerts, or trigger one at a price."),
+    "journal": ("journal", "List and show journal entries; draft one from a triggered alert."),
+    "today": ("today", "Today's loop: counts, conversion and the last coach insight."),
+    "conversion": ("conversion", "Loop conversion rates, as window ratios or per-workflow cohorts."),
+    "presence": ("presence", "Market state, volatility, risk load and where to look now."),
+    "tasks": ("tasks", "The coach action queue: list, accept or reject tasks."),
+    "state": ("state", "Show or set the operator state."),
+    "trace": ("trace", "Show a workflow's event chain as a tree."),
+    "operator": ("operator", "The whole operator surface on one screen (--watch to refresh)."),
+    "migrate": ("migrate", "Apply database migrations, or --check them (for CI)."),
+    "doctor": ("doctor", "Show which database, server version, workspace and migration level are in use."),
+}
+
+EPILOG = """\b
+Examples:
+  msp demo                          # everything, on the embedded database
+  msp ingest fixtures/trading_day.jsonl --automate
+  cat events.jsonl | msp ingest -
+  msp today --tz America/New_York --format json
+  msp tasks accept task_ca_1a2b3c_1
+"""
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (fast --help)."""
+
+    def list_commands(self, ctx):
+        return [name for name in COMMANDS if self._available(name)]
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        return importlib.util.find_spec(f"msp.cli.commands.{COMMANDS[name][0]}") is not None
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS or not self._available(name):
+            return None
+        module = importlib.import_module(f"msp.cli.commands.{COMMANDS[name][0]}")
+        return module.command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar=None, default=None, metavar="URL",
+              help="PostgreSQL URL [env MSP_DATABASE_URL, DATABASE_URL; default: embedded server].")
+@click.option("--workspace", default=None, metavar="NAME", help="Workspace [env MSP_WORKSPACE; default: default].")
+@click.option("--tz", default=None, metavar="ZONE", help="Time zone for day windows [env MSP_TZ].")
+@click.option("--format", "output_format", default=None, type=click.Choice(["table", "json", "csv"]),
+              help="Output format [env MSP_FORMAT; default: table].")
+@click.version_option(__version__, prog_name="msp")
+@click.pass_context
+def cli(ctx, database_url, workspace, tz, output_format):
+    """msp — a trader's operator workflow as validated events in PostgreSQL.
+
+    observe → evaluate → execute → review: signals become candidates, passing
+    candidates become plans, plans become trades, and every close feeds a coach.
+    """
+    from msp.engine.config import resolve_settings
+
+    app = AppContext(resolve_settings(database_url, workspace, tz, output_format))
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def main(argv=None) -> None:
+    """Entry point: run the group, turning expected failures into one line + exit code."""
+    import psycopg
+
+    try:
+        code = cli.main(args=argv, prog_name="msp", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Abort:
+        click.echo("msp: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+    except MspError as exc:
+        click.echo(f"msp: error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        from msp.engine.db import database_error
+
+        error = database_error(exc, context.last_database_url or "")
+        click.echo(f"msp: error: {error.message}", err=True)
+        sys.exit(EXIT_DATABASE)
+    except KeyboardInterrupt:
+        click.echo("msp: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)

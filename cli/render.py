@@ -1,0 +1,102 @@
+"""Rendering: rich on a terminal, plain text / CSV / JSON for pipes.
+
+Commands build plain data (dicts and lists) in the engine and hand it here.
+JSON goes to stdout as one document; CSV has a header row; tables use rich,
+which drops colour and styling by itself when stdout is not a terminal.
+Strings from the database are shown as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import sys
+from typing import Any, Iterable, Sequence
+
+import click
+
+
+def _default(value: Any):
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    import orjson
+
+    return orjson.dumps(data, default=_default, option=orjson.OPT_INDENT_2).decode()
+
+
+def emit_json(data: Any) -> None:
+    click.echo(to_json(data))
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else _cell(v) for v in row])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e15 else f"{round(value, 2):g}"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def cell(value: Any) -> str:
+    """A value as table text."""
+    return "" if value is None else _cell(value)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], **kwargs):
+    """A rich Table of plain-text cells (no markup is interpreted)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=title, title_justify="left", **kwargs)
+    for column in columns:
+        t.add_column(column)
+    for row in rows:
+        t.add_row(*[v if hasattr(v, "__rich_console__") else Text(cell(v)) for v in row])
+    return t
+
+
+def safe_text(value: Any) -> str:
+    """Text with control characters (terminal escapes) made visible and harmless."""
+    text = cell(value)
+    return "".join(ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in text)
+
+
+def issue_printer(kind: str = ""):
+    """A callback printing a located line issue as ``FILE:LINE: [kind: ]path: message`` on stderr."""
+    err = click.get_text_stream("stderr")
+    label = f"{kind}: " if kind else ""
+
+    def _print(issue) -> None:
+        err.write(f"{safe_text(issue.source)}:{issue.line}: {label}{safe_text(issue.path or '(root)')}: "
+                  f"{safe_text(issue.message)}\n")
+
+    return _print
+
+
+def emit_counts(fmt: str, counts: dict, *, plain: bool = True) -> None:
+    """A flat dict of counters as JSON, CSV (header + one row) or ``key value, …`` text."""
+    if fmt == "json":
+        emit_json(counts)
+    elif fmt == "csv":
+        emit_csv(list(counts), [list(counts.values())])
+    elif plain:
+        click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,139 @@
+"""Connections to PostgreSQL: opening them, scoping transactions to a workspace,
+and turning driver failures into one-line, password-free messages (exit 3).
+
+Nothing here keeps session state across transactions, so msp works through a
+PgBouncer pool in transaction mode: no server-side prepared statements
+(``prepare_threshold=None``), workspace settings by ``set_config(..., true)``
+(transaction-local) and only transaction-scoped advisory locks.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
+
+import psycopg
+
+from .config import Settings
+from .errors import DatabaseError
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+SET_WORKSPACE = "SELECT set_config('msp.workspace', %s, true)"
+
+
+def resolve_url(settings: Settings) -> str:
+    """The URL msp connects to: the configured one, else the embedded server's."""
+    if settings.database_url:
+        return settings.database_url
+    from .embedded import embedded_url
+
+    return embedded_url()
+
+
+def describe_target(url: str) -> str:
+    """``host:port/dbname`` of a URL or conninfo string, never its password."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparseable database URL>"
+    host = info.get("host") or "localhost"
+    if host.startswith("/"):
+        host = f"socket {host}"
+    port = info.get("port") or "5432"
+    dbname = info.get("dbname") or info.get("user") or "postgres"
+    return f"{host}:{port}/{dbname}"
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    masked = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(password=)\S+", r"\1***", masked)
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    text = str(exc).strip()
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "authentication failed" in lowered:
+        return "authentication failed (check the user name and password)"
+    if "no password supplied" in lowered:
+        return "the server asks for a password and none was given"
+    if re.search(r'database "[^"]*" does not exist', lowered):
+        return "that database does not exist (create it, or fix the name in the URL)"
+    if "connection refused" in lowered:
+        return "connection refused (is PostgreSQL running and listening there?)"
+    if "timeout" in lowered or "timed out" in lowered:
+        return "the connection timed out"
+    if "could not translate host name" in lowered or "name or service not known" in lowered:
+        return "unknown host name"
+    if "terminating connection" in lowered or "server closed the connection" in lowered \
+            or "consuming input failed" in lowered or "the connection is lost" in lowered:
+        return "the server closed the connection (it may have restarted); re-run the command"
+    if "ssl" in lowered:
+        return "TLS negotiation failed (check sslmode in the URL)"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    password = psycopg.conninfo.conninfo_to_dict(url).get("password") if "://" in url or "=" in url else None
+    if password:
+        first = first.replace(password, "***")
+    return first
+
+
+def database_error(exc: BaseException, url: str) -> DatabaseError:
+    """A one-line DatabaseError naming the target host, never the password."""
+    return DatabaseError(f"database {describe_target(url)}: {_reason(exc, url)}")
+
+
+def connect(url: str) -> psycopg.Connection:
+    """Open a connection; failures become DatabaseError (exit 3)."""
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=True,
+            prepare_threshold=None,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            application_name="msp",
+        )
+    except psycopg.Error as exc:
+        raise database_error(exc, url) from None
+    except ValueError as exc:  # e.g. a malformed URL
+        raise DatabaseError(f"invalid database URL {mask_url(url)}: {exc}") from None
+
+
+@contextmanager
+def workspace_transaction(conn: psycopg.Connection, workspace: str) -> Iterator[psycopg.Connection]:
+    """One transaction with ``msp.workspace`` set for its duration only."""
+    with conn.transaction():
+        conn.execute(SET_WORKSPACE, (workspace,))
+        yield conn
+
+
+class Database:
+    """A settings-bound handle: the URL, the workspace, a lazily opened connection."""
+
+    def __init__(self, settings: Settings, url: Optional[str] = None):
+        self.settings = settings
+        self.workspace = settings.workspace
+        self.url = url or resolve_url(settings)
+        self._conn: Optional[psycopg.Connection] = None
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.url)
+        return self._conn
+
+    def transaction(self):
+        return workspace_transaction(self.conn, self.workspace)
+
+    def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+        self._conn = None
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

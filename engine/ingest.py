@@ -1,0 +1,292 @@
+"""``msp ingest``: stream JSON Lines from files or stdin into workflow events (DESIGN §4).
+
+Memory stays flat whatever the input size: lines are read one at a time (an
+over-long line is skipped in chunks, never held whole) and at most two
+batches exist at once — one being parsed on this thread while the previous
+one is written by a single writer thread, so parsing overlaps the database's
+work.  Every line read is counted exactly once as ingested, duplicate or
+rejected; rejected lines are quarantined with their errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional
+
+from .db import Database
+from .errors import InputRejected
+from .event_store import StagedBatch, WriteResult, write_batch
+from .validation import DEFAULT_MAX_LINE_BYTES, Checked, LineChecker, Problem
+
+STDIN = "-"
+STDIN_SOURCE = "<stdin>"
+DEFAULT_BATCH_LINES = 5000
+BATCH_BYTES = 8 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
+LIST_LIMIT = 1000  # conflicts/warnings kept for the report; counts stay exact
+
+
+@dataclass
+class LineIssue:
+    """A rejected line, a warning or a conflict, located in its source."""
+
+    source: str
+    line: int
+    path: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "line": self.line, "path": self.path, "message": self.message}
+
+
+@dataclass
+class IngestReport:
+    read: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    conflict_list: list[LineIssue] = field(default_factory=list)
+    warning_list: list[LineIssue] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {
+            "read": self.read,
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class IngestCallbacks:
+    """Hooks the CLI uses to print as it goes; the engine itself never prints."""
+
+    on_reject: Optional[Callable[[LineIssue], None]] = None
+    on_warning: Optional[Callable[[LineIssue], None]] = None
+    on_conflict: Optional[Callable[[LineIssue], None]] = None
+    on_progress: Optional[Callable[[int], None]] = None  # bytes read since the last call
+
+
+def check_sources(paths: Iterable[str]) -> list[str]:
+    """Fail before reading anything if a named file is missing or unreadable."""
+    paths = list(paths)
+    for path in paths:
+        if path == STDIN:
+            continue
+        if not os.path.exists(path):
+            raise InputRejected(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise InputRejected(f"{path}: is a directory, not a file")
+        if not os.access(path, os.R_OK):
+            raise InputRejected(f"{path}: permission denied")
+    return paths
+
+
+def read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes, bool, int]]:
+    """Yield (line number, line without newline, over-long?, bytes consumed).
+
+    A line longer than the limit is consumed in chunks; only its first
+    ``max_line_bytes`` bytes are kept and it is flagged over-long.
+    """
+    limit = max_line_bytes + 2  # room for "\r\n"
+    line_no = 0
+    readline = stream.readline
+    while True:
+        line = readline(limit)
+        if not line:
+            return
+        line_no += 1
+        consumed = len(line)
+        if line_no == 1 and line.startswith(UTF8_BOM):
+            line = line[3:]
+        if line[-1:] != b"\n" and consumed >= limit:
+            total = consumed
+            while True:
+                chunk = readline(1 << 20)
+                total += len(chunk)
+                if not chunk or chunk[-1:] == b"\n":
+                    break
+            yield line_no, line[:max_line_bytes], True, total
+            continue
+        if line[-1:] == b"\n":
+            line = line[:-1]
+            if line[-1:] == b"\r":
+                line = line[:-1]
+        yield line_no, line, False, consumed
+
+
+def checked_lines(stream: BinaryIO, checker: LineChecker) -> Iterator[tuple[int, bytes, int, Optional[Checked]]]:
+    """Yield (line number, raw line, bytes consumed, Checked) for every line;
+    Checked is None for a blank line, which is not an event and not counted."""
+    check = checker.check
+    for line_no, raw, over_long, consumed in read_lines(stream, checker.max_line_bytes):
+        if over_long:
+            problem = Problem("", f"line is over the {checker.max_line_bytes}-byte limit ({consumed} bytes)")
+            yield line_no, raw, consumed, Checked(errors=[problem], truncated=True)
+        elif not raw or raw.isspace():
+            yield line_no, raw, consumed, None
+        else:
+            yield line_no, raw, consumed, check(raw)
+
+
+class Ingestor:
+    """One ingest run into one workspace; reusable across several sources."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        checker: Optional[LineChecker] = None,
+        batch_lines: int = DEFAULT_BATCH_LINES,
+        callbacks: Optional[IngestCallbacks] = None,
+    ):
+        self.db = db
+        self.checker = checker or LineChecker()
+        self.batch_lines = batch_lines
+        self.callbacks = callbacks or IngestCallbacks()
+        self.report = IngestReport()
+
+    # -- writing -------------------------------------------------------------
+    def _write(self, batch: StagedBatch) -> tuple[StagedBatch, WriteResult]:
+        return batch, write_batch(self.db.conn, self.db.workspace, batch)
+
+    def _account(self, batch: StagedBatch, result: WriteResult) -> None:
+        """Counters move only once a batch has committed."""
+        cb = self.callbacks
+        report = self.report
+        rejects = batch.rejects + result.late_rejects
+        report.read += batch.staged + len(batch.rejects)
+        report.ingested += result.ingested
+        report.duplicates += result.duplicates
+        report.rejected += len(rejects)
+        for line_no, _raw, _trunc, problems in rejects:
+            if cb.on_reject:
+                for problem in problems:
+                    cb.on_reject(LineIssue(batch.source, line_no, problem["path"], problem["message"]))
+        for line_no, event_id in result.conflicts:
+            report.conflicts += 1
+            issue = LineIssue(batch.source, line_no, "/event_id",
+                              f"conflict: event {event_id} is already stored with different content (kept the stored one)")
+            if len(report.conflict_list) < LIST_LIMIT:
+                report.conflict_list.append(issue)
+            if cb.on_conflict:
+                cb.on_conflict(issue)
+        if cb.on_progress:
+            cb.on_progress(batch.bytes_read)
+
+    # -- reading -------------------------------------------------------------
+    def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
+        batch = StagedBatch(source)
+        batch_bytes = 0
+        for line_no, raw, consumed, checked in checked_lines(stream, self.checker):
+            batch.bytes_read += consumed
+            if checked is None:
+                continue
+            if checked.errors:
+                batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
+            else:
+                batch.add_event(line_no, checked.event_id, checked.derived_id, raw)
+                if checked.warnings:
+                    self._warn(source, line_no, checked.warnings)
+            batch_bytes += len(raw)
+            if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
+                yield batch
+                batch = StagedBatch(source)
+                batch_bytes = 0
+        if batch.staged or batch.rejects or batch.bytes_read:
+            yield batch
+
+    def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.report.warnings += 1
+            issue = LineIssue(source, line_no, problem.path, problem.message)
+            if len(self.report.warning_list) < LIST_LIMIT:
+                self.report.warning_list.append(issue)
+            if self.callbacks.on_warning:
+                self.callbacks.on_warning(issue)
+
+    def ingest_stream(self, source: str, stream: BinaryIO) -> None:
+        """Read, validate and write one stream; parse batch N+1 while batch N is written."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
+            pending: Optional[Future] = None
+            try:
+                for batch in self._batches(source, stream):
+                    if pending is not None:
+                        self._account(*pending.result())
+                    pending = writer.submit(self._write, batch)
+                if pending is not None:
+                    self._account(*pending.result())
+                    pending = None
+            finally:
+                if pending is not None:
+                    pending.cancel()
+
+    def ingest_paths(self, paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> IngestReport:
+        for path in check_sources(paths):
+            if path == STDIN:
+                self.ingest_stream(STDIN_SOURCE, stdin or sys.stdin.buffer)
+            else:
+                with open(path, "rb") as stream:
+                    self.ingest_stream(path, stream)
+        return self.report
+
+
+def ingest(db: Database, paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
+           callbacks: Optional[IngestCallbacks] = None, batch_lines: int = DEFAULT_BATCH_LINES,
+           max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> IngestReport:
+    """Ingest files (``-`` for stdin) into ``db``'s workspace; return the exact counts."""
+    kwargs = {"max_line_bytes": max_line_bytes}
+    if max_depth is not None:
+        kwargs["max_depth"] = max_depth
+    checker = LineChecker(**kwargs)
+    return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks).ingest_paths(paths, stdin)
+
+
+@dataclass
+class ValidationReport:
+    read: int = 0
+    valid: int = 0
+    invalid: int = 0
+    warnings: int = 0
+
+    def counts(self) -> dict:
+        return {"read": self.read, "valid": self.valid, "invalid": self.invalid, "warnings": self.warnings}
+
+
+def validate_paths(paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
+                   callbacks: Optional[IngestCallbacks] = None, checker: Optional[LineChecker] = None,
+                   ) -> ValidationReport:
+    """Check files against the schemas exactly as ingest would, touching no database."""
+    checker = checker or LineChecker()
+    callbacks = callbacks or IngestCallbacks()
+    report = ValidationReport()
+    for path in check_sources(paths):
+        source = STDIN_SOURCE if path == STDIN else path
+        stream = (stdin or sys.stdin.buffer) if path == STDIN else open(path, "rb")
+        try:
+            for line_no, _raw, _consumed, checked in checked_lines(stream, checker):
+                if checked is None:
+                    continue
+                report.read += 1
+                if checked.errors:
+                    report.invalid += 1
+                    for problem in checked.errors:
+                        if callbacks.on_reject:
+                            callbacks.on_reject(LineIssue(source, line_no, problem.path, problem.message))
+                else:
+                    report.valid += 1
+                for problem in checked.warnings:
+                    report.warnings += 1
+                    if callbacks.on_warning:
+                        callbacks.on_warning(LineIssue(source, line_no, problem.path, problem.message))
+        finally:
+            if stream is not stdin and path != STDIN:
+                stream.close()
+    return report

@@ -1,0 +1,33 @@
+"""Named SQL statements kept in ``engine/sql/*.sql``.
+
+A file holds one or more statements, each introduced by a ``-- name: NAME``
+line; ``query("file.name")`` returns that statement's text.  Statements use
+psycopg's ``%(param)s`` placeholders: always parameterized.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+_NAME_LINE = re.compile(r"^--\s*name:\s*([A-Za-z0-9_]+)\s*$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=None)
+def _file(stem: str) -> dict[str, str]:
+    text = (resources.files("msp.engine") / "sql" / f"{stem}.sql").read_text(encoding="utf-8")
+    parts = _NAME_LINE.split(text)
+    statements = {}
+    for name, body in zip(parts[1::2], parts[2::2]):
+        statements[name] = body.strip().rstrip(";")
+    return statements
+
+
+def query(qualified_name: str) -> str:
+    """The statement ``name`` of file ``stem`` for ``"stem.name"``."""
+    stem, _, name = qualified_name.partition(".")
+    try:
+        return _file(stem)[name]
+    except KeyError:
+        raise KeyError(f"no SQL statement {qualified_name!r}") from None
