@@ -92,12 +92,39 @@ def cli(ctx, database_url, workspace, tz, output_format):
     ctx.call_on_close(app.close)
 
 
+GLOBAL_OPTIONS = ("--database-url", "--workspace", "--tz", "--format")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options follow the command too (``msp today --format json``):
+    they are moved in front of it.  Everything after ``--`` is left alone."""
+    front, rest = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front.extend(argv[i:i + 2])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv=None) -> None:
     """Entry point: run the group, turning expected failures into one line + exit code."""
     import psycopg
 
     try:
-        code = cli.main(args=argv, prog_name="msp", standalone_mode=False)
+        args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+        code = cli.main(args=args, prog_name="msp", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Abort:
         click.echo("msp: interrupted", err=True)

@@ -55,10 +55,18 @@ def cell(value: Any) -> str:
     return "" if value is None else _cell(value)
 
 
+PIPE_WIDTH = 120  # columns used when the output is not a terminal (and COLUMNS is unset)
+
+
 def console(stderr: bool = False):
+    """A rich console: colour on a terminal, plain text (no escape codes) on a pipe."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], **kwargs):
@@ -100,3 +108,33 @@ def emit_counts(fmt: str, counts: dict, *, plain: bool = True) -> None:
         emit_csv(list(counts), [list(counts.values())])
     elif plain:
         click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def render_rows(fmt: str, title: str, columns: Sequence[str], rows: list[dict], empty: str = "Nothing to show.") -> None:
+    """A list of records as a table, CSV or JSON (JSON keeps every field)."""
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv(columns, ([row.get(c) for c in columns] for row in rows))
+    elif not rows:
+        console().print(empty, markup=False)
+    else:
+        console().print(table(title, columns, ([safe_text(row.get(c)) for c in columns] for row in rows)))
+
+
+def render_record(fmt: str, title: str, record: dict) -> None:
+    """One record as field/value rows; a list of dicts becomes a table of its own."""
+    if fmt == "json":
+        emit_json(record)
+        return
+    nested = {k: v for k, v in record.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+    items = [(k, " ".join(map(cell, v)) if isinstance(v, list) else v)
+             for k, v in record.items() if k not in nested]
+    if fmt == "csv":
+        emit_csv(["field", "value"], items)
+        return
+    out = console()
+    out.print(table(title, ["field", "value"], [(k, safe_text(v)) for k, v in items]))
+    for key, value in nested.items():
+        columns = list(value[0].keys())
+        out.print(table(key, columns, ([safe_text(item.get(c)) for c in columns] for item in value)))

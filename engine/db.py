@@ -137,3 +137,17 @@ class Database:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def fetch_all(conn: psycopg.Connection, statement, params: Optional[dict] = None) -> list[dict]:
+    """Rows of a query as dicts."""
+    from psycopg.rows import dict_row
+
+    return conn.cursor(row_factory=dict_row).execute(statement, params or {}).fetchall()
+
+
+def fetch_one(conn: psycopg.Connection, statement, params: Optional[dict] = None) -> Optional[dict]:
+    """The first row of a query as a dict, or None."""
+    from psycopg.rows import dict_row
+
+    return conn.cursor(row_factory=dict_row).execute(statement, params or {}).fetchone()

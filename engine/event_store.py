@@ -11,12 +11,13 @@ a batch, its rejects and its accounting commit whole or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import orjson
 import psycopg
 
 from .db import workspace_transaction
-from .sql import query
+from .sql import compose, query
 
 
 @dataclass
@@ -57,6 +58,19 @@ def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
     conn.execute(query("events.lock_writers"), {"workspace": workspace})
 
 
+def insert_events_sql(events_subquery: str) -> str:
+    """The one INSERT into workflow_events, over a subquery of (event jsonb, source_line)."""
+    return compose("events.insert_events", events=events_subquery)
+
+
+def insert_events(conn: psycopg.Connection, workspace: str, source: str, events_subquery: str,
+                  params: dict | None = None) -> int:
+    """Insert the events a subquery yields (duplicates skipped); return how many were new.
+    The caller holds the workspace's writer lock (``lock_writers``) in this transaction."""
+    return conn.execute(insert_events_sql(events_subquery),
+                        {**(params or {}), "workspace": workspace, "source": source}).rowcount
+
+
 def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
     if not rejects:
         return
@@ -75,6 +89,7 @@ def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
 
 def _stage(conn, rows: bytes) -> None:
     conn.execute(query("events.create_staging"))
+    conn.execute(query("events.clear_staging"))  # it may exist already within an outer transaction
     if rows:
         with conn.cursor().copy(query("events.copy_staging")) as copy:
             copy.write(rows)
@@ -83,38 +98,42 @@ def _stage(conn, rows: bytes) -> None:
 def _insert_staged(conn, workspace: str, source: str, staged: int, result: WriteResult) -> None:
     params = {"workspace": workspace, "source": source}
     lock_writers(conn, workspace)
-    inserted = conn.execute(query("events.insert_from_staging"), params).rowcount
+    inserted = insert_events(conn, workspace, source, query("events.staged_events"))
     result.ingested += inserted
     result.duplicates += staged - inserted
     if inserted < staged:
         result.conflicts.extend(conn.execute(query("events.staged_conflicts"), params).fetchall())
 
 
-def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch) -> WriteResult:
+def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
+                after: Optional[Callable[[psycopg.Connection, WriteResult], None]] = None) -> WriteResult:
     """Write one batch in one transaction.  If the database refuses a row that
     passed validation (a value out of its range), the batch is redone row by row
-    and only the refused rows are quarantined with the database's message."""
+    and only the refused rows are quarantined with the database's message.
+    ``after`` runs last, inside the same transaction."""
     result = WriteResult()
     try:
         with workspace_transaction(conn, workspace):
             _stage(conn, batch.copy_text())
             _insert_staged(conn, workspace, batch.source, batch.staged, result)
             _quarantine(conn, workspace, batch.source, batch.rejects)
+            if after is not None:
+                after(conn, result)
         return result
     except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation,
             psycopg.errors.SyntaxErrorOrAccessRuleViolation):
         pass  # fall through to the row-by-row path
-    return _write_row_by_row(conn, workspace, batch)
+    return _write_row_by_row(conn, workspace, batch, after)
 
 
-def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBatch) -> WriteResult:
+def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after=None) -> WriteResult:
     result = WriteResult()
     with workspace_transaction(conn, workspace):
         _stage(conn, b"")
         for line_no, row, raw in batch.staged_lines:
             try:
                 with conn.transaction():  # a savepoint per row: this path is rare
-                    conn.execute("TRUNCATE msp_ingest_staging")
+                    conn.execute(query("events.clear_staging"))
                     with conn.cursor().copy(query("events.copy_staging")) as copy:
                         copy.write(row)
                     _insert_staged(conn, workspace, batch.source, 1, result)
@@ -123,4 +142,22 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
                 result.late_rejects.append((line_no, raw, False, problems))
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
+        if after is not None:
+            after(conn, result)
     return result
+
+
+APPEND_ONE = "SELECT %(event)s::jsonb, NULL::bigint"
+
+
+def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: str) -> bool:
+    """Store one event msp writes itself (a decision, an alert draft), after checking
+    it against the schemas.  Takes the writer lock; True if it was new."""
+    from .validation import LineChecker
+
+    checked = LineChecker().check(orjson.dumps(event))
+    if checked.errors:
+        problems = "; ".join(f"{p.path}: {p.message}" for p in checked.errors)
+        raise ValueError(f"msp built an invalid {event.get('event_type')} event: {problems}")
+    lock_writers(conn, workspace)
+    return insert_events(conn, workspace, source, APPEND_ONE, {"event": orjson.dumps(event).decode()}) == 1

@@ -2,7 +2,9 @@
 
 A file holds one or more statements, each introduced by a ``-- name: NAME``
 line; ``query("file.name")`` returns that statement's text.  Statements use
-psycopg's ``%(param)s`` placeholders: always parameterized.
+psycopg's ``%(param)s`` placeholders: always parameterized.  A statement may
+name a ``{slot}`` filled by ``compose`` with another named statement's text
+(SQL from these files only, never data).
 """
 
 from __future__ import annotations
@@ -31,3 +33,14 @@ def query(qualified_name: str) -> str:
         return _file(stem)[name]
     except KeyError:
         raise KeyError(f"no SQL statement {qualified_name!r}") from None
+
+
+def compose(qualified_name: str, **slots: str) -> str:
+    """A statement with each ``{slot}`` replaced by the given SQL text (trusted SQL only)."""
+    text = query(qualified_name)
+    for slot, fragment in slots.items():
+        marker = "{" + slot + "}"
+        if marker not in text:
+            raise KeyError(f"{qualified_name} has no slot {marker}")
+        text = text.replace(marker, fragment)
+    return text

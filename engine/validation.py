@@ -114,6 +114,8 @@ def _schema_message(error) -> str:
     if error.validator == "enum" and len(error.validator_value) > 8:
         shown = ", ".join(map(repr, error.validator_value[:8]))
         return f"{error.instance!r} is not an allowed value (allowed: {shown}, …)"
+    if error.validator in ("pattern", "format") and error.schema.get("description"):
+        return f"{error.instance!r} is not valid here: {error.schema['description']}"
     if error.validator == "additionalProperties" and not error.path:
         return error.message.replace("Additional properties", "unknown top-level key(s)")
     return error.message

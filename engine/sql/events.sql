@@ -15,28 +15,40 @@ CREATE TEMPORARY TABLE IF NOT EXISTS msp_ingest_staging (
     event      jsonb   NOT NULL
 ) ON COMMIT DROP;
 
+-- name: clear_staging
+TRUNCATE msp_ingest_staging;
+
 -- name: copy_staging
 COPY msp_ingest_staging (line_no, event_id, derived_id, event) FROM STDIN;
 
--- name: insert_from_staging
+-- name: insert_events
+-- Every insert into workflow_events goes through this statement: its events
+-- placeholder is a subquery yielding (event jsonb, source_line bigint) whose event already
+-- carries its event_id; the indexed columns are read from the event itself.
 INSERT INTO workflow_events (
     workspace, event_id, event_type, event_version, occurred_at, workflow_id,
     parent_event_id, actor_type, symbol, event, source, source_line)
 SELECT %(workspace)s,
-       s.event_id,
-       s.event ->> 'event_type',
-       (s.event ->> 'event_version')::integer,
-       (s.event ->> 'occurred_at')::timestamptz,
-       s.event #>> '{correlation,workflow_id}',
-       s.event #>> '{correlation,parent_event_id}',
-       coalesce(s.event #>> '{actor,actor_type}', 'user'),
-       coalesce(s.event #>> '{entity,symbol}', s.event #>> '{payload,symbol}'),
-       CASE WHEN s.derived_id THEN s.event || jsonb_build_object('event_id', s.event_id) ELSE s.event END,
+       n.event ->> 'event_id',
+       n.event ->> 'event_type',
+       (n.event ->> 'event_version')::integer,
+       (n.event ->> 'occurred_at')::timestamptz,
+       n.event #>> '{correlation,workflow_id}',
+       n.event #>> '{correlation,parent_event_id}',
+       coalesce(n.event #>> '{actor,actor_type}', 'user'),
+       coalesce(n.event #>> '{entity,symbol}', n.event #>> '{payload,symbol}'),
+       n.event,
        %(source)s,
+       n.source_line
+FROM ({events}) AS n (event, source_line)
+ON CONFLICT (workspace, event_id) DO NOTHING;
+
+-- name: staged_events
+-- The staged lines as events, in input order, ids derived by msp added.
+SELECT CASE WHEN s.derived_id THEN s.event || jsonb_build_object('event_id', s.event_id) ELSE s.event END,
        s.line_no
 FROM msp_ingest_staging s
 ORDER BY s.line_no
-ON CONFLICT (workspace, event_id) DO NOTHING;
 
 -- name: staged_conflicts
 -- Staged lines whose event_id is stored with different content.

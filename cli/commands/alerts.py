@@ -1,0 +1,56 @@
+"""``msp alerts list|trigger`` — the smart alerts the automations create."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import pass_app
+
+STATUSES = click.Choice(["active", "triggered", "all"])
+
+
+@click.group("alerts")
+def command():
+    """Smart alerts: one per long/short plan, at its entry level.
+
+    \b
+    Example:
+      msp alerts list
+      msp alerts trigger alert_plan_cand-aapl-1 --price 231.5 --auto-log
+    """
+
+
+@command.command("list")
+@click.option("--status", type=STATUSES, default="all", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@pass_app
+def list_cmd(app, status, limit):
+    """List alerts, newest first."""
+    from msp.engine.alerts import list_alerts
+
+    from ..render import render_rows
+
+    rows = list_alerts(app.database(), None if status == "all" else status, limit)
+    render_rows(app.format, "Alerts", ["alert_id", "symbol", "condition", "level", "status", "occurred_at",
+                                       "triggered_at", "trigger_price"], rows, empty="No alerts yet.")
+
+
+@command.command("trigger")
+@click.argument("alert_id")
+@click.option("--price", type=float, required=True, help="The price that triggered the alert.")
+@click.option("--auto-log", is_flag=True, help="Also write the alert's draft journal entry.")
+@pass_app
+def trigger_cmd(app, alert_id, price, auto_log):
+    """Mark an alert triggered at --price (once)."""
+    from msp.engine.alerts import trigger
+
+    from ..render import emit_json
+
+    result = trigger(app.database(), alert_id, price, auto_log=auto_log)
+    if app.format == "json":
+        emit_json(result)
+    else:
+        click.echo(f"alert {alert_id} triggered at {price:g}")
+        if "journal" in result:
+            click.echo(f"journal draft {result['journal']['journal_id']} "
+                       f"{'written' if result['journal']['created'] else 'already existed'}")

@@ -1,0 +1,66 @@
+"""``msp automate`` — apply the automations once (cron) or on a schedule (DESIGN §5)."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import pass_app
+
+
+@click.command("automate")
+@click.option("--every", type=click.IntRange(1), default=None, metavar="SECONDS",
+              help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
+@click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
+@click.option("--since", default=None, metavar="TIMESTAMP",
+              help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
+@click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@pass_app
+def command(app, every, replay, since, all_workspaces, batch_size):
+    """Apply the automations to new events: plans from passing candidates,
+    smart alerts, journal drafts, the trade/journal lifecycle, coach analyses,
+    coach tasks and journal enrichment. Each side effect happens exactly once,
+    however often or concurrently this runs.
+
+    \b
+    Examples:
+      msp automate                       # one sweep, for cron
+      msp automate --every 60            # keep running
+      msp automate --replay --since 2026-11-01
+    """
+    from msp.engine.automations.schedule_loop import run_every
+    from msp.engine.automations.runner import run_once
+    from msp.engine.errors import UsageError
+    from msp.engine.timeparse import parse_since
+
+    if replay and not since:
+        raise UsageError("--replay needs --since TIMESTAMP")
+    if since and not replay:
+        raise UsageError("--since is only used with --replay")
+    since_ts = parse_since(since) if since else None
+    db = app.database()
+    if every:
+        run_every(db, every, lambda report: _render(app, report, header=True), batch_size=batch_size,
+                  all_workspaces=all_workspaces)
+        return
+    report = run_once(db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
+    _render(app, report)
+
+
+def _render(app, report, header: bool = False) -> None:
+    from ..render import console, emit_csv, emit_json, safe_text, table
+
+    if app.format == "json":
+        emit_json(report.as_dict())
+        return
+    counters = report.counters()
+    if app.format == "csv":
+        emit_csv(list(counters), [list(counters.values())])
+        return
+    out = console()
+    out.print(table("Automation sweep" if not header else None, ["counter", "value"], list(counters.items())))
+    if report.skipped:
+        out.print(table("Skipped", ["automation", "item", "reason"],
+                        [[s["automation"], safe_text(s["item"]), s["reason"]] for s in report.skipped]))
+        if report.skipped_total > len(report.skipped):
+            out.print(f"… and {report.skipped_total - len(report.skipped)} more skipped")

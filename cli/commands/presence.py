@@ -1,0 +1,24 @@
+"""``msp presence`` — the operator presence panel (DESIGN §6)."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import pass_app
+
+
+@click.command("presence")
+@click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True, help="Top attention symbols.")
+@pass_app
+def command(app, top):
+    """Market state, volatility, risk load, pending tasks, top attention and suggested actions.
+
+    \b
+    Example:
+      msp presence --top 5
+    """
+    from msp.engine.reports.presence import presence
+
+    from ..views import render_presence
+
+    render_presence(app.format, presence(app.database(), top=top))

@@ -1,0 +1,50 @@
+"""``msp state show|set`` — the operator state (DESIGN §6)."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import pass_app
+
+
+@click.group("state")
+def command():
+    """The operator state: focus, risk, attention, cognitive load, time zone.
+
+    \b
+    Example:
+      msp state show
+      msp state set --timezone America/New_York --attention-score 72
+    """
+
+
+@command.command("show")
+@pass_app
+def show_cmd(app):
+    """Show the operator state."""
+    from msp.engine.reports.state import show_state
+
+    from ..render import render_record
+
+    render_record(app.format, "Operator state", show_state(app.database()))
+
+
+@command.command("set")
+@click.option("--focus", default=None)
+@click.option("--active-candidates", default=None, help="Comma-separated candidate ids.")
+@click.option("--risk-environment", default=None)
+@click.option("--attention-score", type=click.FloatRange(0, 100), default=None)
+@click.option("--mode", default=None)
+@click.option("--cognitive-load", type=click.FloatRange(0, 100), default=None)
+@click.option("--timezone", default=None, help="IANA zone, e.g. America/New_York.")
+@pass_app
+def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone):
+    """Set one or more fields of the operator state."""
+    from msp.engine.reports.state import set_state
+
+    from ..render import render_record
+
+    candidates = [c.strip() for c in active_candidates.split(",") if c.strip()] if active_candidates else None
+    state = set_state(app.database(), focus=focus, active_candidates=candidates, risk_environment=risk_environment,
+                      attention_score=attention_score, mode=mode, cognitive_load=cognitive_load, timezone=timezone)
+    render_record(app.format, "Operator state", state)

@@ -1,0 +1,62 @@
+"""``msp tasks list|accept|reject`` — the coach action queue (DESIGN §6)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..context import pass_app
+
+
+@click.group("tasks")
+def command():
+    """The coach action queue: strategy-rule tasks to accept or reject.
+
+    \b
+    Example:
+      msp tasks list
+      msp tasks accept task_ca_0123456789ab_1
+    """
+
+
+@command.command("list")
+@click.option("--status", type=click.Choice(["pending", "resolved", "all"]), default="pending", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@pass_app
+def list_cmd(app, status, limit):
+    """List tasks: pending first, high priority first, oldest first."""
+    from msp.engine.reports.tasks import list_tasks
+
+    from ..views import render_tasks
+
+    render_tasks(app.format, list_tasks(app.database(), status, limit))
+
+
+def _decide(app, task_id, verb):
+    from msp.engine.reports.tasks import decide
+
+    from ..render import emit_json
+
+    result = decide(app.database(), task_id, verb)
+    if app.format == "json":
+        emit_json({"task_id": task_id, "status": result.task["status"], "changed": result.changed,
+                   "message": result.message})
+    else:
+        click.echo(result.message)
+
+
+@command.command("accept")
+@click.argument("task_id")
+@pass_app
+def accept_cmd(app, task_id):
+    """Accept a pending task (writes a strategy.rule.applied event)."""
+    _decide(app, task_id, "accept")
+
+
+@command.command("reject")
+@click.argument("task_id")
+@pass_app
+def reject_cmd(app, task_id):
+    """Reject a pending task (writes a strategy.rule.applied event)."""
+    _decide(app, task_id, "reject")

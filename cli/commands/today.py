@@ -1,0 +1,27 @@
+"""``msp today`` — the day's loop at a glance (DESIGN §6)."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import pass_app
+
+
+@click.command("today")
+@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
+@pass_app
+def command(app, date_text):
+    """Today's workflow counts, loop conversion and the last coach insight.
+
+    \b
+    Example:
+      msp today --tz America/New_York
+      msp today --date 2026-11-20 --format json
+    """
+    from msp.engine.reports.today import today
+    from msp.engine.timeparse import parse_date
+
+    from ..views import render_today
+
+    report = today(app.database(), parse_date(date_text) if date_text else None)
+    render_today(app.format, report)

@@ -1,0 +1,249 @@
+"""Views of the operator reports: rich renderables for a terminal, rows for CSV.
+
+Each report has a ``*_panel`` (a rich renderable, reused by ``msp operator``)
+and a ``render_*`` that prints it in the chosen format.  Text from the
+database goes through ``safe_text`` and ``Text`` — never rich markup — so
+stored strings cannot restyle or escape the terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .render import cell, console, emit_csv, emit_json, safe_text, table
+
+STATE_STYLE = {"risk_on": "bold green", "risk_off": "bold red", "balanced": "yellow", "neutral": "dim",
+               "expansion": "bold magenta", "compression": "cyan", "normal": "white"}
+PRIORITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+COUNT_LABELS = [("signals", "Signals"), ("candidates", "Candidates"), ("plans", "Plans"),
+                ("executions", "Executions"), ("closed", "Closed"), ("coach_analyses", "Coach"),
+                ("tasks_suggested", "Tasks suggested"), ("tasks_accepted", "Accepted"),
+                ("tasks_rejected", "Rejected"), ("auto_alerts", "Auto alerts"),
+                ("auto_journal_drafts", "Journal drafts"), ("coach_journal_updates", "Coach notes")]
+
+
+def _text(value: Any, style: str = ""):
+    from rich.text import Text
+
+    return Text(safe_text(value), style=style)
+
+
+def fmt_number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+# -- today ---------------------------------------------------------------------
+
+def counts_strip(counts: dict):
+    from rich.table import Table
+
+    strip = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
+    keys = [k for k, _ in COUNT_LABELS if k in counts]
+    for key, label in COUNT_LABELS:
+        if key in counts:
+            strip.add_column(label, justify="right")
+    strip.add_row(*[_text(counts[k], "bold cyan" if counts[k] else "dim") for k in keys])
+    return strip
+
+
+def conversion_bars(conversion: dict, stages: list | None = None, width: int = 24):
+    from rich.table import Table
+
+    grid = Table(box=None, show_header=False, pad_edge=False)
+    grid.add_column("rate")
+    grid.add_column("bar")
+    grid.add_column("pct", justify="right")
+    grid.add_column("of", style="dim")
+    by_rate = {s["rate"]: s for s in stages or []}
+    for name, pct in conversion.items():
+        filled = int(round(min(pct, 100.0) / 100 * width))
+        bar = _text("█" * filled, "green" if pct >= 50 else "yellow" if pct >= 20 else "red")
+        bar.append("░" * (width - filled), style="dim")
+        stage = by_rate.get(name)
+        grid.add_row(name, bar, f"{pct:.1f}%", f"{stage['converted']}/{stage['reached']}" if stage else "")
+    return grid
+
+
+def insight_panel(insight: dict | None):
+    from rich.panel import Panel
+    from rich.table import Table
+
+    if insight is None:
+        return Panel(_text("No coach analysis yet today. Close a trade and run `msp automate`.", "dim"),
+                     title="Last coach insight", title_align="left")
+    body = Table.grid(padding=(0, 2))
+    body.add_column()
+    body.add_column()
+    body.add_row("analysis", _text(f"{insight['analysis_id']} ({insight.get('symbol') or '—'})"))
+    body.add_row("sample", _text(insight["sample_size"]))
+    body.add_row("win rate", _text(f"{fmt_number(insight['win_rate'])}%"))
+    body.add_row("avg win / loss", _text(f"{fmt_number(insight['avg_win'])} / {fmt_number(insight['avg_loss'])}"))
+    expectancy = insight["expectancy"] or 0
+    body.add_row("expectancy", _text(fmt_number(insight["expectancy"]), "green" if expectancy > 0 else "red"))
+    for rec in insight["recommendations"]:
+        line = _text(f"[{rec['priority']}] ", PRIORITY_STYLE.get(rec["priority"], ""))
+        line.append(safe_text(f"{rec['action']}: {rec['detail']}"))
+        body.add_row("", line)
+    return Panel(body, title="Last coach insight", title_align="left")
+
+
+def today_view(report: dict):
+    from rich.console import Group
+    from rich.panel import Panel
+
+    return Group(
+        Panel(counts_strip(report["counts"]), title=f"Today's workflow — {report['date']} ({report['tz']})",
+              title_align="left"),
+        Panel(conversion_bars(report["conversion"]), title="Loop conversion", title_align="left"),
+        insight_panel(report["last_coach_insight"]),
+    )
+
+
+def render_today(fmt: str, report: dict) -> None:
+    if fmt == "json":
+        emit_json(report)
+    elif fmt == "csv":
+        rows = [("counts", k, v) for k, v in report["counts"].items()]
+        rows += [("conversion", k, v) for k, v in report["conversion"].items()]
+        insight = report["last_coach_insight"] or {}
+        rows += [("last_coach_insight", k, v) for k, v in insight.items() if k != "recommendations"]
+        emit_csv(["section", "key", "value"], rows)
+    else:
+        console().print(today_view(report))
+
+
+# -- conversion ------------------------------------------------------------------
+
+def render_conversion(fmt: str, report: dict) -> None:
+    if fmt == "json":
+        emit_json(report)
+    elif fmt == "csv":
+        emit_csv(["rate", "percent", "converted", "reached"],
+                 [(s["rate"], report["conversion"][s["rate"]], s["converted"], s["reached"]) for s in report["stages"]])
+    else:
+        from rich.panel import Panel
+
+        mode = "per-workflow cohorts" if report["mode"] == "cohort" else "count ratios"
+        title = f"Loop conversion, {report['from']} → {report['to']} ({report['tz']}, {mode})"
+        console().print(Panel(conversion_bars(report["conversion"], report["stages"]), title=title, title_align="left"))
+
+
+# -- presence --------------------------------------------------------------------
+
+def presence_view(report: dict):
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    head = Table.grid(padding=(0, 2))
+    for _ in range(4):
+        head.add_column()
+    head.add_row("market", _text(report["market_state"], STATE_STYLE.get(report["market_state"], "")),
+                 "volatility", _text(report["volatility"], STATE_STYLE.get(report["volatility"], "")))
+    load = report["risk_load"]
+    head.add_row("risk load", _text(f"{load:g}", "red" if load >= 70 else "green" if load <= 35 else "yellow"),
+                 "pending tasks", _text(report["pending_tasks"], "bold yellow" if report["pending_tasks"] else "dim"))
+    parts = [head]
+    if report["top_attention"]:
+        parts.append(table("Top attention", ["symbol", "confidence", "hits", "last seen"],
+                           [[r["symbol"], r["confidence"], r["hits"], r["last_seen"]] for r in report["top_attention"]]))
+    actions = table("Suggested actions", ["action", "run", "why"],
+                    [[a["label"], _text(a["command"], "bold"), a["reason"]] for a in report["suggested_actions"]])
+    parts.append(actions)
+    return Panel(Group(*parts), title="Operator presence", title_align="left")
+
+
+def render_presence(fmt: str, report: dict) -> None:
+    if fmt == "json":
+        emit_json(report)
+    elif fmt == "csv":
+        rows = [("presence", k, report[k]) for k in ("market_state", "volatility", "risk_load", "pending_tasks")]
+        rows += [("top_attention", r["symbol"], f"{r['confidence']}|{r['hits']}|{r['last_seen']}")
+                 for r in report["top_attention"]]
+        rows += [("suggested_action", a["label"], a["command"]) for a in report["suggested_actions"]]
+        emit_csv(["section", "key", "value"], rows)
+    else:
+        console().print(presence_view(report))
+
+
+# -- tasks -----------------------------------------------------------------------
+
+TASK_COLUMNS = ["task_id", "status", "priority", "action", "symbol", "detail", "occurred_at", "decided_at"]
+
+
+def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: bool = False):
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for column in ["task_id", "priority", "action", "symbol", "status"] + (["decide with"] if commands else ["detail"]):
+        t.add_column(column)
+    for task in tasks:
+        last = (_text(f"msp tasks accept {task['task_id']}  |  msp tasks reject {task['task_id']}", "bold")
+                if commands else _text(task["detail"]))
+        t.add_row(_text(task["task_id"]), _text(task["priority"], PRIORITY_STYLE.get(task["priority"], "")),
+                  _text(task["action"]), _text(task.get("symbol")),
+                  _text(task["status"], "bold yellow" if task["status"] == "pending" else "dim"), last)
+    return t
+
+
+def render_tasks(fmt: str, tasks: list[dict]) -> None:
+    if fmt == "json":
+        emit_json(tasks)
+    elif fmt == "csv":
+        emit_csv(TASK_COLUMNS, ([t.get(c) for c in TASK_COLUMNS] for t in tasks))
+    elif not tasks:
+        console().print("No tasks. The coach suggests tasks after trades close (msp automate).", markup=False)
+    else:
+        console().print(tasks_view(tasks))
+
+
+# -- trace -----------------------------------------------------------------------
+
+def _label(node: dict):
+    text = _text(node["event_type"], "bold")
+    text.append(f"  {safe_text(node['event_id'])}", style="dim")
+    text.append(f"  {node['occurred_at']}", style="cyan")
+    if node["actor"] == "system":
+        text.append("  [msp]", style="magenta")
+    if node["summary"]:
+        text.append(f"  {safe_text(node['summary'])}")
+    return text
+
+
+def trace_view(report: dict):
+    from rich.tree import Tree
+
+    tree = Tree(_text(f"workflow {report['workflow_id']} ({report['events']} events)", "bold"))
+
+    def add(parent, node):
+        branch = parent.add(_label(node))
+        for child in node["children"]:
+            add(branch, child)
+
+    for root in report["roots"]:
+        add(tree, root)
+    return tree
+
+
+def _flatten(nodes: list[dict], depth: int = 0):
+    for node in nodes:
+        yield depth, node
+        yield from _flatten(node["children"], depth + 1)
+
+
+def render_trace(fmt: str, report: dict) -> None:
+    if fmt == "json":
+        emit_json(report)
+    elif fmt == "csv":
+        emit_csv(["depth", "event_id", "event_type", "occurred_at", "actor", "summary"],
+                 ([d, n["event_id"], n["event_type"], n["occurred_at"], n["actor"], n["summary"]]
+                  for d, n in _flatten(report["roots"])))
+    else:
+        console().print(trace_view(report))
+
+
+__all__ = ["render_today", "render_conversion", "render_presence", "render_tasks", "render_trace", "cell"]

@@ -1,0 +1,32 @@
+"""Automation 5 — a coach analysis on every close (DESIGN §5.5).
+
+``trade.closed`` → a ``coach.analysis.generated`` event (parent = the close,
+same workflow) with statistics over the workspace's last 20 closed trades up
+to and including this close, ordered by close time then event id — so the
+numbers depend only on the trades closed before it, not on ingest order or
+when the runner ran.  win_rate = wins / sample × 100 (win: P&L > 0, loss:
+P&L < 0); avg_win / avg_loss are means of winning P&L and of absolute losing
+P&L; expectancy = (win_rate/100)·avg_win − (1 − win_rate/100)·avg_loss.  The
+recommendations and their order are in ``sql/coach_analysis.sql``.
+
+Unique key: the close event (analysis ``ca_<md5(close event id)[:12]>``,
+event id ``msp.coach.<md5(close event id)>``).  The analysis row itself is
+stored by the coach-tasks automation, from the event.
+"""
+
+from ..sql import query
+from .base import Outcome, Scope, emit
+
+NAME = "coach_analysis"
+COUNTER = "auto_coach_analyses_generated"
+UNIQUE_KEY = "close event_id"
+
+
+def project_closes(conn, scope: Scope) -> None:
+    """Bring every stored close into the coach's sample before analysing the batch."""
+    conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace})
+
+
+def apply(conn, scope: Scope) -> Outcome:
+    project_closes(conn, scope)
+    return Outcome(created=emit(conn, scope, query("coach_analysis.analysis_events")))

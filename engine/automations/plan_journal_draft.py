@@ -1,0 +1,23 @@
+"""Automation 3 — an open draft journal entry for each trade plan (DESIGN §5.3).
+
+The draft carries symbol, side, workflow, plan, decision packet, source,
+direction, risk score and the tags ``auto_plan_draft``, ``workflow_<id>``,
+``plan_<id>``, ``dp_<id>``; a ``journal.draft.created`` event announces it.
+
+Unique key: plan_id (the entry is ``jd_<plan_id>``; the event id is
+``msp.draft.<md5(plan_id)>``).
+"""
+
+from ..sql import compose, query
+from .base import Outcome, Scope, emit
+
+NAME = "plan_journal_draft"
+COUNTER = "auto_journal_drafts_created"
+UNIQUE_KEY = "plan_id"
+
+
+def apply(conn, scope: Scope) -> Outcome:
+    plans = query("plan_journal_draft.plans")
+    created = conn.execute(compose("plan_journal_draft.create_entries", plans=plans), scope.params()).rowcount
+    emit(conn, scope, compose("plan_journal_draft.draft_events", plans=plans))
+    return Outcome(created=created)

@@ -1,0 +1,133 @@
+"""The automation runner: every committed event seen exactly once (DESIGN §5).
+
+A sweep walks a workspace's events in seq order from its checkpoint, in
+batches.  Each batch is one transaction that first takes the workspace's
+event-writer lock — the same lock every event writer holds from its insert to
+its commit — so no batch can commit late below the checkpoint: everything
+with a smaller seq is already visible.  The batch applies every automation,
+then moves the checkpoint, and commits side effects and checkpoint together;
+a crash loses the whole batch and the next sweep redoes it.  Every side effect
+also has a unique key, so a replay or several runners at once create each
+exactly once.  Events the automations emit get seqs above the batch and are
+picked up by the next batch of the same sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import psycopg
+
+from ..db import Database, workspace_transaction
+from ..event_store import lock_writers
+from ..sql import query
+from . import (coach_analysis, coach_tasks, journal_enrichment, lifecycle, plan_from_candidate,
+               plan_journal_draft, smart_alert)
+from .base import Scope
+
+# In this order within a batch: state first, then what plans trigger, then the coach.
+AUTOMATIONS = (lifecycle, plan_from_candidate, smart_alert, plan_journal_draft,
+               coach_analysis, coach_tasks, journal_enrichment)
+COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto_journal_drafts_created",
+            "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
+DEFAULT_BATCH_SIZE = 5000
+SKIP_LIST_LIMIT = 200
+
+
+@dataclass
+class RunReport:
+    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    skipped: list = field(default_factory=list)  # {"automation", "item", "reason"}
+    skipped_total: int = 0
+    batches: int = 0
+    workspaces: list = field(default_factory=list)
+
+    def counters(self) -> dict:
+        return dict(self.counts)
+
+    def add(self, other: "RunReport") -> None:
+        for key, value in other.counts.items():
+            self.counts[key] += value
+        self.skipped.extend(other.skipped[: SKIP_LIST_LIMIT - len(self.skipped)])
+        self.skipped_total += other.skipped_total
+        self.batches += other.batches
+
+    def as_dict(self) -> dict:
+        return {**self.counts, "skipped": self.skipped, "skipped_total": self.skipped_total}
+
+
+def _apply(conn: psycopg.Connection, scope: Scope, report: RunReport) -> None:
+    report.counts["events_scanned"] += conn.execute(query("runner.batch_count"), scope.params()).fetchone()[0]
+    for automation in AUTOMATIONS:
+        outcome = automation.apply(conn, scope)
+        if automation.COUNTER:
+            report.counts[automation.COUNTER] += outcome.created
+        for name, item, reason in outcome.skipped:
+            report.skipped_total += 1
+            if len(report.skipped) < SKIP_LIST_LIMIT:
+                report.skipped.append({"automation": name, "item": item, "reason": reason})
+
+
+def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
+    """Process the next batch after the checkpoint; False when there was nothing to do."""
+    with workspace_transaction(conn, workspace):
+        lock_writers(conn, workspace)
+        params = {"workspace": workspace}
+        conn.execute(query("runner.ensure_checkpoint"), params)
+        lo = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+        hi = conn.execute(query("runner.batch_end"),
+                          {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()[0]
+        if hi is None:
+            return False
+        _apply(conn, Scope(workspace, lo, hi), report)
+        conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
+    report.batches += 1
+    return True
+
+
+def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: int, report: RunReport,
+            stop: Callable[[], bool]) -> None:
+    """Re-walk events up to the checkpoint that occurred at or after ``since``;
+    unique keys make it create only what is missing.  The checkpoint stays."""
+    lo = 0
+    while not stop():
+        with workspace_transaction(conn, workspace):
+            lock_writers(conn, workspace)
+            params = {"workspace": workspace}
+            conn.execute(query("runner.ensure_checkpoint"), params)
+            limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+            hi = conn.execute(query("runner.batch_end"),
+                              {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()[0]
+            if hi is None:
+                return
+            _apply(conn, Scope(workspace, lo, hi, since), report)
+        report.batches += 1
+        lo = hi
+
+
+def sweep_workspace(conn: psycopg.Connection, workspace: str, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                    since: Optional[str] = None, stop: Callable[[], bool] = lambda: False) -> RunReport:
+    report = RunReport(workspaces=[workspace])
+    if since is not None:
+        _replay(conn, workspace, since, batch_size, report, stop)
+    while not stop() and _sweep_batch(conn, workspace, batch_size, report):
+        pass
+    return report
+
+
+def workspaces_with_events(conn: psycopg.Connection) -> list[str]:
+    return [row[0] for row in conn.execute(query("runner.workspaces")).fetchall()]
+
+
+def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optional[str] = None,
+             all_workspaces: bool = False, stop: Callable[[], bool] = lambda: False) -> RunReport:
+    """One sweep (for cron): process every new event, then return the counters."""
+    conn = db.conn
+    names = workspaces_with_events(conn) if all_workspaces else [db.workspace]
+    report = RunReport(workspaces=names)
+    for name in names:
+        if stop():
+            break
+        report.add(sweep_workspace(conn, name, batch_size=batch_size, since=since, stop=stop))
+    return report

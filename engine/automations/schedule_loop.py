@@ -1,0 +1,61 @@
+"""``msp automate --every N``: sweep on a schedule until SIGTERM/SIGINT.
+
+Uses the ``schedule`` package.  A signal only sets a flag: the sweep in
+progress finishes its current batch (which commits whole), then the loop
+exits cleanly.  A database that is briefly unreachable is reported and
+retried at the next tick instead of ending the loop.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Callable
+
+import psycopg
+
+from ..db import Database
+from ..errors import DatabaseError
+from .runner import RunReport, run_once
+
+
+def run_every(db: Database, seconds: int, on_report: Callable[[RunReport], None], *,
+              batch_size: int, all_workspaces: bool = False,
+              on_error: Callable[[str], None] = lambda message: None,
+              max_runs: int | None = None) -> int:
+    """Sweep now and then every ``seconds``; return the number of sweeps done."""
+    import schedule
+
+    stopping = threading.Event()
+    previous = {}
+
+    def request_stop(signum, frame):
+        stopping.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, request_stop)
+    runs = 0
+
+    def sweep():
+        nonlocal runs
+        try:
+            report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopping.is_set)
+            on_report(report)
+        except (psycopg.OperationalError, DatabaseError) as exc:
+            db.close()
+            on_error(f"sweep failed, retrying in {seconds}s: {str(exc).splitlines()[0]}")
+        runs += 1
+        if max_runs is not None and runs >= max_runs:
+            stopping.set()
+
+    scheduler = schedule.Scheduler()
+    scheduler.every(seconds).seconds.do(sweep)
+    try:
+        sweep()
+        while not stopping.is_set():
+            scheduler.run_pending()
+            stopping.wait(min(1.0, max(0.05, scheduler.idle_seconds or 1.0)))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return runs

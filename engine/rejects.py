@@ -1,0 +1,89 @@
+"""The quarantine: listing rejected lines, showing one, and retrying them.
+
+``retry`` re-validates stored lines against the current schemas (after a
+schema fix, say) and moves the good ones into the event table through the
+normal writer, marking them retried in the same transaction.  Lines still
+bad keep their place, with their errors brought up to date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Optional
+
+import orjson
+
+from .db import Database, fetch_all, fetch_one, workspace_transaction
+from .errors import NotFound
+from .event_store import StagedBatch, write_batch
+from .sql import query
+from .validation import LineChecker
+
+
+@dataclass
+class RetryReport:
+    retried: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    still_rejected: int = 0
+
+    def counts(self) -> dict:
+        return {"retried": self.retried, "ingested": self.ingested, "duplicates": self.duplicates,
+                "still_rejected": self.still_rejected}
+
+
+def list_rejects(db: Database, status: Optional[str] = "rejected", limit: int = 50) -> list[dict]:
+    with db.transaction():
+        return fetch_all(db.conn, query("rejects.list"), {"workspace": db.workspace, "status": status, "limit": limit})
+
+
+def show_reject(db: Database, reject_id: int) -> dict:
+    with db.transaction():
+        row = fetch_one(db.conn, query("rejects.get"), {"workspace": db.workspace, "reject_id": reject_id})
+    if row is None:
+        raise NotFound(f"rejected line not found: {reject_id}")
+    row["raw"] = bytes(row["raw"]).decode("utf-8", errors="backslashreplace")
+    return row
+
+
+def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
+    """Re-validate quarantined lines (all, or ``ids``) and ingest those now valid."""
+    checker = LineChecker()
+    report = RetryReport()
+    conn, workspace = db.conn, db.workspace
+    # one transaction: the lines stay locked until they are moved (nested writes are savepoints)
+    with workspace_transaction(conn, workspace):
+        rows = fetch_all(conn, query("rejects.pending"), {"workspace": workspace, "ids": ids or None})
+        if ids and not rows:
+            raise NotFound(f"no quarantined line with id {', '.join(map(str, ids))} waiting for a retry")
+        good: dict[str, list] = defaultdict(list)
+        still_bad_ids, still_bad_errors = [], []
+        for row in rows:
+            raw = bytes(row["raw"])
+            checked = checker.check(raw)
+            if row["raw_truncated"] or checked.errors:
+                still_bad_ids.append(row["reject_id"])
+                still_bad_errors.append(orjson.dumps([p.as_dict() for p in checked.errors] or
+                                                     [{"path": "", "message": "line is over the size limit"}]).decode())
+            else:
+                good[row["source"]].append((row, checked))
+        report.still_rejected = len(still_bad_ids)
+        if still_bad_ids:
+            conn.execute(query("rejects.update_errors"),
+                         {"workspace": workspace, "ids": still_bad_ids, "errors": still_bad_errors})
+        for source, items in good.items():
+            batch = StagedBatch(source)
+            for row, checked in items:
+                batch.add_event(row["line_no"], checked.event_id, checked.derived_id, bytes(row["raw"]))
+
+            def mark(c, result, items=items):
+                c.execute(query("rejects.mark_retried"), {
+                    "workspace": workspace, "ids": [r["reject_id"] for r, _ in items],
+                    "event_ids": [ch.event_id for _, ch in items]})
+
+            result = write_batch(conn, workspace, batch, after=mark)
+            report.retried += len(items)
+            report.ingested += result.ingested
+            report.duplicates += result.duplicates
+    return report

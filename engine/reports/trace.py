@@ -1,0 +1,45 @@
+"""``msp trace WORKFLOW_ID|EVENT_ID``: a workflow's events as a parent → children tree.
+
+An event id is resolved to its workflow.  Events whose parent is outside the
+workflow (or absent) are roots; children are in ingest order.
+"""
+
+from __future__ import annotations
+
+from ..db import Database, fetch_all
+from ..errors import NotFound
+from ..sql import query
+
+MAX_EVENTS = 10_000
+SUMMARY_KEYS = ("symbol", "direction", "result", "final_confidence", "plan_id", "trade_id", "realized_pnl",
+                "journal_id", "analysis_id", "task_id", "decision", "action", "outcome")
+
+
+def summary(event_type: str, payload: dict) -> str:
+    if not isinstance(payload, dict):
+        return ""
+    parts = [f"{k}={payload[k]}" for k in SUMMARY_KEYS if k in payload and not isinstance(payload[k], (dict, list))]
+    return " ".join(parts)
+
+
+def trace(db: Database, ident: str) -> dict:
+    params = {"workspace": db.workspace, "id": ident, "limit": MAX_EVENTS}
+    with db.transaction():
+        row = db.conn.execute(query("trace.workflow_of_event"), params).fetchone()
+        workflow_id = row[0] if row else ident
+        rows = fetch_all(db.conn, query("trace.events"), {**params, "workflow_id": workflow_id})
+    if not rows:
+        raise NotFound(f"no workflow or event with id {ident}")
+    nodes = {}
+    for r in rows:
+        nodes[r["event_id"]] = {
+            "event_id": r["event_id"], "event_type": r["event_type"], "occurred_at": r["occurred_at"].isoformat(),
+            "actor": r["actor_type"], "summary": summary(r["event_type"], r["payload"]), "children": []}
+    roots = []
+    for r in rows:
+        parent = r["parent_event_id"]
+        if parent in nodes and parent != r["event_id"]:
+            nodes[parent]["children"].append(nodes[r["event_id"]])
+        else:
+            roots.append(nodes[r["event_id"]])
+    return {"workflow_id": workflow_id, "events": len(rows), "roots": roots}

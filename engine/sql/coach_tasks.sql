@@ -1,0 +1,63 @@
+-- Automation 6: the coach analysis row and its action tasks.  Triggered by
+-- coach.analysis.generated events (msp's own, or ingested history): the
+-- first three recommendations become pending tasks (key: task_id =
+-- task_<analysis_id>_<n>) announced by strategy.rule.suggested events.
+
+-- name: analyses
+SELECT e.event_id, e.workflow_id, e.occurred_at, e.event ->> 'occurred_at' AS occurred_text,
+       e.parent_event_id, e.event -> 'payload' AS p,
+       e.event #>> '{payload,analysis_id}' AS analysis_id
+FROM workflow_events e
+WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+  AND e.event_type = 'coach.analysis.generated'
+  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+
+-- name: store_analyses
+INSERT INTO coach_analyses (workspace, analysis_id, close_event_id, trade_id, symbol, workflow_id, sample_size,
+                            win_rate, avg_win, avg_loss, expectancy, recommendations, occurred_at)
+SELECT DISTINCT ON (a.analysis_id)
+       %(workspace)s, a.analysis_id, coalesce(a.parent_event_id, a.event_id), a.p ->> 'trade_id', a.p ->> 'symbol',
+       a.workflow_id, (a.p ->> 'sample_size')::integer, (a.p ->> 'win_rate')::numeric,
+       (a.p ->> 'avg_win')::numeric, (a.p ->> 'avg_loss')::numeric, (a.p ->> 'expectancy')::numeric,
+       a.p -> 'recommendations', a.occurred_at
+FROM ({analyses}) a
+ORDER BY a.analysis_id, a.occurred_at
+ON CONFLICT DO NOTHING
+
+-- name: recommendations
+-- The first three recommendations of each analysis, numbered from 1.
+SELECT a.*, r.n, r.rec,
+       'task_' || a.analysis_id || '_' || r.n AS task_id
+FROM ({analyses}) a
+CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(a.p -> 'recommendations') = 'array' THEN a.p -> 'recommendations' ELSE '[]' END
+) WITH ORDINALITY AS r (rec, n)
+WHERE r.n <= 3
+
+-- name: create_tasks
+INSERT INTO coach_tasks (workspace, task_id, analysis_id, position, priority, action, detail, symbol,
+                         workflow_id, occurred_at)
+SELECT DISTINCT ON (t.task_id)
+       %(workspace)s, t.task_id, t.analysis_id, t.n, coalesce(t.rec ->> 'priority', 'medium'),
+       coalesce(t.rec ->> 'action', 'review'), coalesce(t.rec ->> 'detail', ''), t.p ->> 'symbol',
+       t.workflow_id, t.occurred_at
+FROM ({recommendations}) t
+ORDER BY t.task_id
+ON CONFLICT (workspace, task_id) DO NOTHING
+
+-- name: suggested_events
+SELECT jsonb_strip_nulls(jsonb_build_object(
+           'event_id', 'msp.task.' || md5(t.task_id),
+           'event_type', 'strategy.rule.suggested',
+           'event_version', 1,
+           'occurred_at', t.occurred_text,
+           'actor', jsonb_build_object('actor_type', 'system'),
+           'entity', jsonb_build_object('entity_type', 'coach', 'entity_id', t.analysis_id, 'symbol', t.p ->> 'symbol'),
+           'correlation', jsonb_build_object('workflow_id', t.workflow_id, 'parent_event_id', t.event_id),
+           'payload', jsonb_build_object(
+               'task_id', t.task_id, 'analysis_id', t.analysis_id,
+               'action', coalesce(t.rec ->> 'action', 'review'),
+               'priority', coalesce(t.rec ->> 'priority', 'medium'),
+               'detail', coalesce(t.rec ->> 'detail', '')))),
+       NULL::bigint
+FROM ({recommendations}) t

@@ -1,0 +1,69 @@
+-- Automation 7: the coach summary appended once to a journal entry
+-- (key: journal entry + analysis).  The target is the newest open entry of
+-- the same workflow, else the open entry of the trade's plan, else the
+-- symbol's newest open entry.
+
+-- name: enrich
+WITH analyses AS (
+    SELECT e.workflow_id, e.occurred_at,
+           e.event #>> '{payload,analysis_id}' AS analysis_id,
+           e.event #>> '{payload,symbol}' AS symbol,
+           coalesce(e.event #>> '{payload,plan_id}', ct.plan_id, pos.plan_id) AS plan_id,
+           e.event -> 'payload' AS p
+    FROM workflow_events e
+    LEFT JOIN closed_trades ct ON ct.workspace = e.workspace AND ct.close_event_id = e.parent_event_id
+    LEFT JOIN positions pos ON pos.workspace = e.workspace AND pos.trade_id = e.event #>> '{payload,trade_id}'
+    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+      AND e.event_type = 'coach.analysis.generated'
+      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+),
+targets AS (
+    SELECT a.*, coalesce(
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.plan_id = a.plan_id
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.symbol = a.symbol
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)) AS journal_id
+    FROM analyses a
+),
+added AS (
+    INSERT INTO journal_enrichments (workspace, journal_id, analysis_id, summary, occurred_at)
+    SELECT %(workspace)s, t.journal_id, t.analysis_id,
+           format(E'Coach %%s: win rate %%s%%%%, avg win %%s, avg loss %%s, expectancy %%s over %%s trades.%%s',
+                  t.analysis_id, round((t.p ->> 'win_rate')::numeric, 2), round((t.p ->> 'avg_win')::numeric, 2),
+                  round((t.p ->> 'avg_loss')::numeric, 2), round((t.p ->> 'expectancy')::numeric, 2),
+                  t.p ->> 'sample_size',
+                  (SELECT coalesce(string_agg(format(E'\n- [%%s] %%s: %%s', r ->> 'priority', r ->> 'action',
+                                                     r ->> 'detail'), '' ORDER BY n), '')
+                     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.p -> 'recommendations') = 'array'
+                                                    THEN t.p -> 'recommendations' ELSE '[]' END)
+                          WITH ORDINALITY AS x (r, n)
+                    WHERE n <= 3)),
+           t.occurred_at
+    FROM targets t
+    WHERE t.journal_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING journal_id, analysis_id, summary, occurred_at
+),
+updated AS (
+    UPDATE journal_entries j
+    SET notes = concat_ws(E'\n\n', nullif(j.notes, ''), g.text),
+        tags = ARRAY(SELECT DISTINCT unnest(j.tags || ARRAY['coach_enriched']) ORDER BY 1)
+    FROM (SELECT journal_id, string_agg(summary, E'\n\n' ORDER BY occurred_at, analysis_id) AS text
+          FROM added GROUP BY journal_id) g
+    WHERE j.workspace = %(workspace)s AND j.journal_id = g.journal_id
+    RETURNING j.journal_id
+)
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM updated)
+
+-- name: skipped
+SELECT e.event #>> '{payload,analysis_id}' AS item, 'no open journal entry to enrich' AS reason
+FROM workflow_events e
+WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+  AND e.event_type = 'coach.analysis.generated'
+  AND NOT EXISTS (SELECT 1 FROM journal_enrichments j
+                  WHERE j.workspace = %(workspace)s AND j.analysis_id = e.event #>> '{payload,analysis_id}')

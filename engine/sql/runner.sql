@@ -1,0 +1,32 @@
+-- The automation runner's bookkeeping (engine/automations/runner.py).
+
+-- name: ensure_checkpoint
+INSERT INTO automation_checkpoints (workspace) VALUES (%(workspace)s) ON CONFLICT DO NOTHING
+
+-- name: read_checkpoint
+SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR UPDATE
+
+-- name: batch_end
+-- The seq that closes the next batch of at most %(size)s events after %(lo)s.
+SELECT max(seq) FROM (
+    SELECT seq FROM workflow_events
+    WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(limit)s
+    ORDER BY seq
+    LIMIT %(size)s
+) b
+
+-- name: batch_count
+SELECT count(*) FROM workflow_events WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(hi)s
+
+-- name: save_checkpoint
+UPDATE automation_checkpoints SET last_seq = %(hi)s, updated_at = now() WHERE workspace = %(workspace)s
+
+-- name: workspaces
+-- Every workspace with events (a skip scan over the primary key).
+WITH RECURSIVE w AS (
+    (SELECT workspace FROM workflow_events ORDER BY workspace LIMIT 1)
+    UNION ALL
+    SELECT (SELECT e.workspace FROM workflow_events e WHERE e.workspace > w.workspace ORDER BY e.workspace LIMIT 1)
+    FROM w WHERE w.workspace IS NOT NULL
+)
+SELECT workspace FROM w WHERE workspace IS NOT NULL
