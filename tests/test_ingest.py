@@ -1,0 +1,178 @@
+"""msp ingest against a real PostgreSQL: counts, quarantine, dedupe, conflicts, exit codes."""
+
+import json
+
+import events as ev
+
+
+def stored(conn, workspace, table="workflow_events"):
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE workspace = %s", (workspace,)).fetchone()[0]
+
+
+def test_ingest_counts_and_rows(msp, conn, workspace, tmp_path):
+    path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(), ev.executed(), ev.closed())
+    result = msp("--format", "json", "ingest", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == {"read": 4, "ingested": 4, "duplicates": 0, "conflicts": 0, "rejected": 0, "warnings": 0}
+    assert stored(conn, workspace) == 4
+    row = conn.execute("SELECT event_type, workflow_id, symbol, source, source_line FROM workflow_events "
+                       "WHERE workspace = %s ORDER BY seq LIMIT 1", (workspace,)).fetchone()
+    assert row == ("signal.created", "wf-1", "AAPL", path, 1)
+
+
+def test_rerunning_the_same_file_is_a_no_op(msp, conn, workspace, tmp_path):
+    path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(event_id=False))
+    msp("ingest", path)
+    again = msp("ingest", path, "--format", "json")
+    assert again.json() == {"read": 2, "ingested": 0, "duplicates": 2, "conflicts": 0, "rejected": 0, "warnings": 0}
+    assert stored(conn, workspace) == 2
+
+
+def test_duplicates_within_one_input_are_counted_once(msp, conn, workspace, tmp_path):
+    event = ev.signal(event_id="same")
+    no_id = ev.signal(event_id=False, confidence=61)  # identical lines without ids derive the same id
+    path = ev.write(tmp_path / "dups.jsonl", event, event, no_id, no_id, ev.signal(event_id=False, confidence=62))
+    result = msp("ingest", path, "--format", "json").json()
+    assert (result["read"], result["ingested"], result["duplicates"], result["conflicts"]) == (5, 3, 2, 0)
+    assert stored(conn, workspace) == 3
+
+
+def test_a_duplicate_with_different_content_is_a_conflict_and_the_stored_event_wins(msp, conn, workspace, tmp_path):
+    first = ev.signal(event_id="sig-x", confidence=70)
+    second = ev.signal(event_id="sig-x", confidence=99)
+    msp("ingest", ev.write(tmp_path / "a.jsonl", first))
+    result = msp("ingest", ev.write(tmp_path / "b.jsonl", second), "--format", "json")
+    assert result.exit_code == 0
+    assert result.json()["conflicts"] == 1 and result.json()["duplicates"] == 1
+    assert "b.jsonl:1: conflict: /event_id: conflict: event sig-x is already stored with different content" in result.stderr
+    kept = conn.execute("SELECT event #>> '{payload,confidence}' FROM workflow_events WHERE workspace = %s",
+                        (workspace,)).fetchone()[0]
+    assert kept == "70"
+
+
+def test_bad_lines_are_quarantined_and_good_ones_around_them_still_load(msp, conn, workspace, tmp_path):
+    good = [ev.signal(event_id="g1"), ev.signal(event_id="g2"), ev.signal(event_id="g3")]
+    bad_type = ev.signal(event_id="b1")
+    bad_type["event_type"] = "nope"
+    lines = [json.dumps(good[0]), '{"broken": ', json.dumps(good[1]), json.dumps(bad_type), "", json.dumps(good[2])]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"x": "\xff"}\n')
+    result = msp("ingest", str(path), "--format", "json")
+    assert result.exit_code == 1
+    assert result.json() == {"read": 6, "ingested": 3, "duplicates": 0, "conflicts": 0, "rejected": 3, "warnings": 0}
+    assert f"{path}:2: (root): invalid JSON" in result.stderr
+    assert f"{path}:4: /event_type: 'nope' is not an allowed value" in result.stderr
+    assert f"{path}:7: (root): invalid UTF-8" in result.stderr
+    rows = conn.execute("SELECT line_no, raw, errors FROM rejected_lines WHERE workspace = %s ORDER BY line_no",
+                        (workspace,)).fetchall()
+    assert [r[0] for r in rows] == [2, 4, 7]
+    assert bytes(rows[0][1]) == b'{"broken": '
+    assert bytes(rows[2][1]) == b'{"x": "\xff"}'
+    assert rows[1][2][0]["path"] == "/event_type"
+    # re-running keeps one quarantine row per bad line
+    msp("ingest", str(path))
+    assert stored(conn, workspace, "rejected_lines") == 3
+
+
+def test_stdin_is_read_with_dash(msp, conn, workspace):
+    result = msp("ingest", "-", "--format", "json", input=ev.jsonl(ev.signal(), ev.closed()))
+    assert result.json()["ingested"] == 2
+    assert conn.execute("SELECT DISTINCT source FROM workflow_events WHERE workspace = %s",
+                        (workspace,)).fetchall() == [("<stdin>",)]
+
+
+def test_an_empty_file_reads_nothing_and_succeeds(msp, tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = msp("ingest", str(path), "--format", "json")
+    assert result.exit_code == 0 and result.json()["read"] == 0
+
+
+def test_a_missing_file_is_exit_1_with_one_line(msp, tmp_path, conn, workspace):
+    good = ev.write(tmp_path / "good.jsonl", ev.signal())
+    result = msp("ingest", good, str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"msp: error: {tmp_path / 'nope.jsonl'}: no such file"
+    assert stored(conn, workspace) == 0  # checked before anything is read
+
+
+def test_an_over_long_line_is_quarantined_truncated_and_reading_goes_on(msp, conn, workspace, tmp_path):
+    big = ev.signal(event_id="big")
+    big["payload"]["blob"] = "x" * (1024 * 1024 + 10)
+    path = ev.write(tmp_path / "big.jsonl", ev.signal(event_id="before"), big, ev.signal(event_id="after"))
+    result = msp("ingest", path, "--format", "json")
+    assert result.json()["ingested"] == 2 and result.json()["rejected"] == 1
+    assert "big.jsonl:2: (root): line is over the 1048576-byte limit" in result.stderr
+    raw_len, truncated = conn.execute("SELECT length(raw), raw_truncated FROM rejected_lines WHERE workspace = %s",
+                                      (workspace,)).fetchone()
+    assert raw_len == 1024 * 1024 and truncated is True
+
+
+def test_small_batches_commit_separately_and_count_exactly(msp, conn, workspace, tmp_path):
+    events = [ev.signal(event_id=f"s{i}") for i in range(23)]
+    path = ev.write(tmp_path / "many.jsonl", *events)
+    result = msp("ingest", path, "--batch-size", "5", "--format", "json").json()
+    assert result["ingested"] == 23
+    assert stored(conn, workspace) == 23
+
+
+def test_candidate_contradiction_is_ingested_with_a_warning(msp, conn, workspace, tmp_path):
+    path = ev.write(tmp_path / "c.jsonl", ev.candidate(result="pass", confidence=50))
+    result = msp("ingest", path, "--format", "json")
+    assert result.exit_code == 0
+    assert result.json()["warnings"] == 1 and result.json()["ingested"] == 1
+    assert "c.jsonl:1: warning: /payload/result:" in result.stderr
+
+
+def test_a_value_the_database_refuses_is_quarantined_not_fatal(msp, conn, workspace, tmp_path):
+    odd = ev.signal(event_id="year0", at="0000-01-01T00:00:00Z")
+    path = ev.write(tmp_path / "odd.jsonl", ev.signal(event_id="ok1"), odd, ev.signal(event_id="ok2"))
+    result = msp("ingest", path, "--format", "json")
+    # the schemas accept year 0 as a date-time; PostgreSQL does not: the batch is redone
+    # row by row and only that line is quarantined, with the database's reason
+    assert result.json() == {"read": 3, "ingested": 2, "duplicates": 0, "conflicts": 0, "rejected": 1, "warnings": 0}
+    assert "odd.jsonl:2: (root): refused by the database: date/time field value out of range" in result.stderr
+    assert stored(conn, workspace, "rejected_lines") == 1
+    assert stored(conn, workspace) == 2
+
+
+def test_tenant_id_in_the_file_never_moves_an_event_to_another_workspace(msp, conn, workspace, tmp_path):
+    event = ev.signal(context={"tenant_id": "someone-else"})
+    msp("ingest", ev.write(tmp_path / "t.jsonl", event))
+    assert stored(conn, workspace) == 1
+    assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = 'someone-else'").fetchone()[0] == 0
+
+
+def test_validate_needs_no_database(tmp_path):
+    from conftest import invoke
+
+    path = ev.write(tmp_path / "v.jsonl", ev.signal(), ev.signal(confidence="x"))
+    result = invoke(["--database-url", "postgresql://nobody@127.0.0.1:1/none", "validate", path, "--format", "json"])
+    assert result.exit_code == 1
+    assert result.json() == {"read": 2, "valid": 1, "invalid": 1, "warnings": 0}
+    assert "v.jsonl:2: /payload/confidence:" in result.stderr
+
+
+def test_rejects_list_show_and_retry(msp, conn, workspace, tmp_path):
+    bad = ev.signal(event_id="retry-me")
+    bad["payload"]["confidence"] = "high"
+    path = ev.write(tmp_path / "r.jsonl", bad)
+    msp("ingest", path)
+    listed = msp("rejects", "list", "--format", "json").json()
+    assert len(listed) == 1 and listed[0]["path"] == "/payload/confidence"
+    reject_id = listed[0]["reject_id"]
+    shown = msp("rejects", "show", reject_id, "--format", "json").json()
+    assert json.loads(shown["raw"])["event_id"] == "retry-me"
+    # still invalid: stays quarantined, exit 1
+    still = msp("rejects", "retry", "--all", "--format", "json")
+    assert still.exit_code == 1 and still.json()["still_rejected"] == 1
+    # fix the stored line (as a schema change would) and retry
+    fixed = json.dumps({**bad, "payload": {**bad["payload"], "confidence": 80}}).encode()
+    conn.execute("UPDATE rejected_lines SET raw = %s WHERE reject_id = %s", (fixed, reject_id))
+    retried = msp("rejects", "retry", reject_id, "--format", "json")
+    assert retried.exit_code == 0 and retried.json() == {"retried": 1, "ingested": 1, "duplicates": 0,
+                                                          "still_rejected": 0}
+    assert conn.execute("SELECT status, event_id FROM rejected_lines WHERE reject_id = %s",
+                        (reject_id,)).fetchone() == ("retried", "retry-me")
+    assert stored(conn, workspace) == 1
+    assert msp("rejects", "show", 999999999).exit_code == 1
