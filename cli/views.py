@@ -39,15 +39,19 @@ def fmt_number(value: Any) -> str:
 # -- today ---------------------------------------------------------------------
 
 def counts_strip(counts: dict):
+    """Two rows of counters: the loop itself, then the follow-up work it triggered."""
+    from rich.console import Group
     from rich.table import Table
 
-    strip = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
-    keys = [k for k, _ in COUNT_LABELS if k in counts]
-    for key, label in COUNT_LABELS:
-        if key in counts:
-            strip.add_column(label, justify="right")
-    strip.add_row(*[_text(counts[k], "bold cyan" if counts[k] else "dim") for k in keys])
-    return strip
+    rows = []
+    for labels in (COUNT_LABELS[:6], COUNT_LABELS[6:]):
+        strip = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
+        present = [(k, label) for k, label in labels if k in counts]
+        for _, label in present:
+            strip.add_column(label, justify="right", min_width=8)
+        strip.add_row(*[_text(counts[k], "bold cyan" if counts[k] else "dim") for k, _ in present])
+        rows.append(strip)
+    return Group(*rows)
 
 
 def conversion_bars(conversion: dict, stages: list | None = None, width: int = 24):
@@ -180,10 +184,9 @@ def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: b
 
     t = Table(title=title, title_justify="left")
     for column in ["task_id", "priority", "action", "symbol", "status"] + (["decide with"] if commands else ["detail"]):
-        t.add_column(column)
+        t.add_column(column, no_wrap=column in ("task_id", "decide with"))
     for task in tasks:
-        last = (_text(f"msp tasks accept {task['task_id']}  |  msp tasks reject {task['task_id']}", "bold")
-                if commands else _text(task["detail"]))
+        last = (_text(f"msp tasks accept|reject {task['task_id']}", "bold") if commands else _text(task["detail"]))
         t.add_row(_text(task["task_id"]), _text(task["priority"], PRIORITY_STYLE.get(task["priority"], "")),
                   _text(task["action"]), _text(task.get("symbol")),
                   _text(task["status"], "bold yellow" if task["status"] == "pending" else "dim"), last)

@@ -100,7 +100,8 @@ def _nul_path(value: Any, path: list) -> Optional[list]:
 def _parse_error(raw: bytes, exc: orjson.JSONDecodeError) -> Problem:
     text = str(exc)
     if "UTF-8" in text:
-        return Problem(ROOT, "invalid UTF-8: " + text.split(":", 1)[-1].strip())
+        position = re.search(r"\(char (\d+)\)", text)
+        return Problem(ROOT, "invalid UTF-8" + (f" near character {position.group(1)}" if position else ""))
     if "depth limit" in text or "recursion" in text:
         return Problem(ROOT, "nesting too deep to parse")
     if _NON_FINITE.search(raw):
@@ -114,6 +115,8 @@ def _schema_message(error) -> str:
     if error.validator == "enum" and len(error.validator_value) > 8:
         shown = ", ".join(map(repr, error.validator_value[:8]))
         return f"{error.instance!r} is not an allowed value (allowed: {shown}, …)"
+    if error.validator == "pattern" and error.validator_value == "\\S":
+        return "must not be blank"
     if error.validator in ("pattern", "format") and error.schema.get("description"):
         return f"{error.instance!r} is not valid here: {error.schema['description']}"
     if error.validator == "additionalProperties" and not error.path:
@@ -178,7 +181,9 @@ class LineChecker:
         result = Checked(event=event)
         warn = self._warns.get(key)
         if warn is not None:
-            result.warnings = _schema_problems(warn, event)
+            rule = self.schemas.get(*key).warnings_schema.get("description", "")
+            result.warnings = [Problem(p.path, f"{p.message} — {rule}" if rule else p.message)
+                               for p in _schema_problems(warn, event)]
         event_id = event.get("event_id")
         if event_id is None:
             result.event_id, result.derived_id = derive_event_id(event), True
