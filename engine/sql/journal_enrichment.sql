@@ -52,7 +52,7 @@ added AS (
 updated AS (
     UPDATE journal_entries j
     SET notes = concat_ws(E'\n\n', nullif(j.notes, ''), g.text),
-        tags = ARRAY(SELECT DISTINCT unnest(j.tags || ARRAY['coach_enriched']) ORDER BY 1)
+        tags = CASE WHEN 'coach_enriched' = ANY (j.tags) THEN j.tags ELSE j.tags || ARRAY['coach_enriched'] END
     FROM (SELECT journal_id, string_agg(summary, E'\n\n' ORDER BY occurred_at, analysis_id) AS text
           FROM added GROUP BY journal_id) g
     WHERE j.workspace = %(workspace)s AND j.journal_id = g.journal_id

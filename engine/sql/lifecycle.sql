@@ -86,7 +86,8 @@ SET symbol = coalesce(excluded.symbol, journal_entries.symbol),
     strategy = coalesce(excluded.strategy, journal_entries.strategy),
     entry_price = coalesce(excluded.entry_price, journal_entries.entry_price),
     exit_price = coalesce(excluded.exit_price, journal_entries.exit_price),
-    tags = ARRAY(SELECT DISTINCT unnest(journal_entries.tags || excluded.tags) ORDER BY 1),
+    tags = journal_entries.tags || ARRAY(SELECT t FROM unnest(excluded.tags) AS t
+                                         WHERE t <> ALL (journal_entries.tags)),
     notes = CASE WHEN excluded.notes = '' OR position(excluded.notes IN journal_entries.notes) > 0
                  THEN journal_entries.notes
                  ELSE concat_ws(E'\n', nullif(journal_entries.notes, ''), excluded.notes) END,
