@@ -17,25 +17,30 @@ from msp.engine.errors import EXIT_DATABASE, EXIT_USAGE, MspError
 from . import context
 from .context import AppContext
 
-# command name → (module in cli/commands, one-line help shown by `msp --help`)
+# command name → (module in cli/commands, one-line help, an example) — shown by `msp --help`
 COMMANDS = {
-    "demo": ("demo", "Set up, load the example day, run the automations and show the loop."),
-    "ingest": ("ingest", "Load workflow events from JSONL files or stdin (-)."),
-    "validate": ("validate", "Check a JSONL file against the schemas, without a database."),
-    "schemas": ("schemas", "List event types or show one type's schema."),
-    "rejects": ("rejects", "List, show or retry quarantined input lines."),
-    "automate": ("automate", "Apply the automations to new events (once, or --every N seconds)."),
-    "alerts": ("alerts", "List smart alerts, or trigger one at a price."),
-    "journal": ("journal", "List and show journal entries; draft one from a triggered alert."),
-    "today": ("today", "Today's loop: counts, conversion and the last coach insight."),
-    "conversion": ("conversion", "Loop conversion rates, as window ratios or per-workflow cohorts."),
-    "presence": ("presence", "Market state, volatility, risk load and where to look now."),
-    "tasks": ("tasks", "The coach action queue: list, accept or reject tasks."),
-    "state": ("state", "Show or set the operator state."),
-    "trace": ("trace", "Show a workflow's event chain as a tree."),
-    "operator": ("operator", "The whole operator surface on one screen (--watch to refresh)."),
-    "migrate": ("migrate", "Apply database migrations, or --check them (for CI)."),
-    "doctor": ("doctor", "Show which database, server version, workspace and migration level are in use."),
+    "demo": ("demo", "Set up, load the example day, run the automations and show the loop.", "msp demo"),
+    "ingest": ("ingest", "Load workflow events from JSONL files or stdin (-).",
+               "msp ingest fixtures/trading_day.jsonl --automate"),
+    "validate": ("validate", "Check JSONL files against the schemas, without a database.",
+                 "msp validate events.jsonl"),
+    "schemas": ("schemas", "List event types or show one type's schema.", "msp schemas show candidate.created"),
+    "rejects": ("rejects", "List, show or retry quarantined input lines.", "msp rejects list"),
+    "automate": ("automate", "Apply the automations to new events (once, or --every N seconds).",
+                 "msp automate --every 60"),
+    "alerts": ("alerts", "List smart alerts, or trigger one at a price.", "msp alerts list --status active"),
+    "journal": ("journal", "List and show journal entries; draft one from a triggered alert.",
+                "msp journal list --status open"),
+    "today": ("today", "Today's loop: counts, conversion and the last coach insight.",
+              "msp today --tz America/New_York"),
+    "conversion": ("conversion", "Loop conversion rates, as window ratios or per-workflow cohorts.",
+                   "msp conversion --days 30 --cohort"),
+    "presence": ("presence", "Market state, volatility, risk load and where to look now.", "msp presence --top 5"),
+    "tasks": ("tasks", "The coach action queue: list, accept or reject tasks.", "msp tasks list"),
+    "state": ("state", "Show or set the operator state.", "msp state set --timezone America/New_York"),
+    "trace": ("trace", "Show a workflow's event chain as a tree.", "msp trace wf-2026-11-20-nvda-0935"),
+    "migrate": ("migrate", "Apply database migrations, or --check them (for CI).", "msp migrate --check"),
+    "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
 }
 
 EPILOG = """\b
@@ -52,22 +57,18 @@ class LazyGroup(click.Group):
     """Imports a command's module only when that command runs (fast --help)."""
 
     def list_commands(self, ctx):
-        return [name for name in COMMANDS if self._available(name)]
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        return importlib.util.find_spec(f"msp.cli.commands.{COMMANDS[name][0]}") is not None
+        return list(COMMANDS)
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS or not self._available(name):
+        if name not in COMMANDS:
             return None
         module = importlib.import_module(f"msp.cli.commands.{COMMANDS[name][0]}")
         return module.command
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        rows = [(name, f"{COMMANDS[name][1]}  e.g. {COMMANDS[name][2]}") for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
-            formatter.write_dl(rows)
+            formatter.write_dl(rows, col_max=12)
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

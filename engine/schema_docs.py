@@ -71,6 +71,8 @@ def _resolve(schema: dict, resources: dict, base: str = "") -> dict:
 
 def _type_of(schema: dict) -> str:
     kind = schema.get("type")
+    if kind is None and "enum" in schema:
+        return "enum"
     if isinstance(kind, list):
         return "|".join(kind)
     if kind == "array" and isinstance(schema.get("items"), dict):
@@ -92,8 +94,7 @@ def _rule(schema: dict) -> str:
 def field_rows(schema: Any, resources: dict) -> list[list]:
     """One row per field: dotted path, type, required, rule, description."""
     rows: list[list] = []
-    if "envelope" in schema and "payload" in schema:
-        _walk(schema["envelope"], resources, "", rows, skip={"payload"})
+    if "envelope" in schema and "payload" in schema:  # an event type: its payload (the envelope is shared)
         _walk(schema["payload"], resources, "payload.", rows)
     else:
         _walk(schema, resources, "", rows)

@@ -66,3 +66,5 @@ def show(app, event_type, version):
     out.print(table(None, ["field", "type", "required", "rule", "description"], rows))
     for warning in doc.get("warnings", []):
         out.print(f"warning rule: {warning}", markup=False)
+    if event_type not in ("envelope", "decision_packet"):
+        out.print("Every event also has the shared envelope: msp schemas show envelope", style="dim", markup=False)

@@ -1,0 +1,245 @@
+"""Operator reports of DESIGN §6 on real rows: today, conversion, presence, tasks, state, trace."""
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+from freezegun import freeze_time
+
+import events as ev
+from conftest import FIXTURES
+
+NY = "America/New_York"
+
+
+@pytest.fixture
+def loaded(msp):
+    result = msp("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate")
+    assert result.exit_code == 0, result.stderr
+    return msp
+
+
+def test_today_on_the_example_day(loaded):
+    report = loaded("today", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
+    assert report["date"] == "2026-11-20" and report["tz"] == NY
+    assert report["counts"] == {
+        "signals": 10, "candidates": 10, "plans": 7, "executions": 4, "closed": 4, "coach_analyses": 4,
+        "tasks_suggested": 4, "tasks_accepted": 0, "tasks_rejected": 0, "auto_alerts": 6,
+        "auto_journal_drafts": 7, "coach_journal_updates": 4}
+    assert report["conversion"] == {"signal_to_candidate": 100.0, "candidate_to_plan": 70.0,
+                                    "plan_to_execution": 57.1, "execution_to_closed": 100.0,
+                                    "closed_to_coach": 100.0, "task_accept": 0.0}
+    insight = report["last_coach_insight"]
+    assert insight["symbol"] == "AMD" and insight["sample_size"] == 19
+    assert set(insight) == {"analysis_id", "occurred_at", "symbol", "sample_size", "win_rate", "avg_win",
+                            "avg_loss", "expectancy", "recommendations"}
+    assert [r["action"] for r in insight["recommendations"]] == ["keep_size_consistent"]
+
+
+def test_today_on_an_empty_workspace_is_zeros_and_null(msp):
+    report = msp("today", "--date", "2026-11-20", "--format", "json").json()
+    assert set(report["counts"].values()) == {0} and set(report["conversion"].values()) == {0.0}
+    assert report["last_coach_insight"] is None and report["tz"] == "UTC"
+
+
+def test_duplicates_never_inflate_counts(msp, tmp_path):
+    path = ev.write(tmp_path / "s.jsonl", ev.signal(event_id="one"))
+    msp("ingest", path)
+    msp("ingest", path)
+    assert msp("today", "--date", "2026-11-20", "--format", "json").json()["counts"]["signals"] == 1
+
+
+def test_day_boundary_follows_the_time_zone(msp, tmp_path):
+    # 23:30 in New York on the 20th is 04:30 UTC on the 21st
+    msp("ingest", ev.write(tmp_path / "late.jsonl", ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")))
+    ny = msp("today", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
+    utc = msp("today", "--date", "2026-11-20", "--tz", "UTC", "--format", "json").json()
+    assert (ny["counts"]["signals"], utc["counts"]["signals"]) == (1, 0)
+    assert msp("today", "--date", "2026-11-21", "--format", "json").json()["counts"]["signals"] == 1
+
+
+def test_default_date_is_today_in_the_zone(msp, tmp_path):
+    msp("ingest", ev.write(tmp_path / "s.jsonl", ev.signal(event_id="s", at="2026-11-20T18:00:00-05:00")))
+    with freeze_time("2026-11-21T03:30:00Z"):  # still the 20th in New York
+        ny = msp("today", "--tz", NY, "--format", "json").json()
+        utc = msp("today", "--format", "json").json()
+    assert (ny["date"], ny["counts"]["signals"]) == ("2026-11-20", 1)
+    assert (utc["date"], utc["counts"]["signals"]) == ("2026-11-21", 0)
+
+
+def test_dst_day_is_25_hours_long(msp, tmp_path):
+    # 2026-11-01: New York falls back; 00:30 EDT and 23:30 EST are both on that local day
+    msp("ingest", ev.write(tmp_path / "dst.jsonl",
+                           ev.signal(event_id="early", at="2026-11-01T00:30:00-04:00"),
+                           ev.signal(event_id="late", at="2026-11-01T23:30:00-05:00"),
+                           ev.signal(event_id="next", at="2026-11-02T00:10:00-05:00")))
+    with freeze_time("2026-11-01T20:00:00Z"):
+        report = msp("today", "--tz", NY, "--format", "json").json()
+    assert (report["date"], report["counts"]["signals"]) == ("2026-11-01", 2)
+
+
+def test_tz_falls_back_to_the_operator_state_zone(msp, tmp_path):
+    msp("ingest", ev.write(tmp_path / "late.jsonl", ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")))
+    msp("state", "set", "--timezone", NY)
+    report = msp("today", "--date", "2026-11-20", "--format", "json").json()
+    assert (report["tz"], report["counts"]["signals"]) == (NY, 1)
+    env_wins = msp("today", "--date", "2026-11-20", "--format", "json", env={"MSP_TZ": "UTC"}).json()
+    assert env_wins["tz"] == "UTC"
+    assert msp("today", "--tz", "Mars/Olympus").exit_code == 2
+
+
+def test_conversion_counts_and_cohorts(loaded):
+    counts = loaded("conversion", "--days", "1", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
+    assert counts["conversion"]["candidate_to_plan"] == 70.0 and counts["mode"] == "counts"
+    week = loaded("conversion", "--days", "8", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
+    assert week["counts"]["closed"] == 19 and week["conversion"]["closed_to_coach"] == 100.0
+    cohort = loaded("conversion", "--cohort", "--days", "1", "--date", "2026-11-20", "--tz", NY,
+                    "--format", "json").json()
+    stages = {s["rate"]: (s["converted"], s["reached"]) for s in cohort["stages"]}
+    assert stages["signal_to_candidate"] == (10, 10)
+    assert stages["candidate_to_plan"] == (7, 10)
+    assert stages["plan_to_execution"] == (4, 7)
+    assert all(v <= 100 for v in cohort["conversion"].values())
+
+
+def test_conversion_rates_are_zero_without_data_and_bad_days_are_usage_errors(msp):
+    report = msp("conversion", "--format", "json").json()
+    assert set(report["conversion"].values()) == {0.0}
+    assert msp("conversion", "--days", "0").exit_code == 2
+
+
+def test_presence_rules(msp, tmp_path):
+    now = dt.datetime.now(dt.timezone.utc)
+    iso = lambda delta: (now - delta).isoformat()
+    msp("ingest", ev.write(tmp_path / "p.jsonl",
+                           ev.signal(direction="long", at=iso(dt.timedelta(hours=1)), event_id="s1"),
+                           ev.signal(direction="long", at=iso(dt.timedelta(hours=2)), event_id="s2"),
+                           ev.signal(direction="short", at=iso(dt.timedelta(hours=3)), event_id="s3"),
+                           ev.signal(direction="short", at=iso(dt.timedelta(hours=9)), event_id="old"),
+                           ev.candidate("NVDA", confidence=90, at=iso(dt.timedelta(hours=1)), risk=80,
+                                        candidate_id="c1", workflow="wf-nvda"),
+                           ev.candidate("AAPL", confidence=90, at=iso(dt.timedelta(hours=2)), risk=70,
+                                        candidate_id="c2", workflow="wf-aapl"),
+                           ev.candidate("AAPL", confidence=60, at=iso(dt.timedelta(hours=3)), risk=75,
+                                        candidate_id="c3", workflow="wf-aapl2"),
+                           ev.candidate("TSLA", confidence=95, at=iso(dt.timedelta(hours=30)), risk=10,
+                                        candidate_id="c4", workflow="wf-old")))
+    report = msp("presence", "--format", "json").json()
+    assert report["market_state"] == "risk_on"  # 2 bullish ≥ 1.2 × 1 bearish in the last 8 h
+    assert report["volatility"] == "expansion"  # median risk of the last 24 h: 75
+    assert report["risk_load"] == 50 and report["pending_tasks"] == 0
+    assert [(t["symbol"], t["hits"]) for t in report["top_attention"]] == [("AAPL", 2), ("NVDA", 1)]
+    assert report["suggested_actions"][0] == {"label": "Review AAPL", "command": "msp trace wf-aapl",
+                                              "reason": "Top attention: confidence 90 over 2 candidate(s)"}
+    msp("state", "set", "--attention-score", "30", "--cognitive-load", "120")  # out of range
+    msp("state", "set", "--attention-score", "30")
+    report = msp("presence", "--top", "1", "--format", "json").json()
+    assert report["volatility"] == "compression" and report["risk_load"] == 30
+    assert len(report["top_attention"]) == 1
+
+
+def test_presence_empty_suggests_a_market_scan(msp):
+    report = msp("presence", "--format", "json").json()
+    assert report["market_state"] == "neutral" and report["top_attention"] == []
+    assert [a["label"] for a in report["suggested_actions"]] == ["Run a market scan"]
+
+
+def test_market_state_thresholds():
+    from msp.engine.reports.presence import market_state
+
+    assert [market_state(b, s) for b, s in [(0, 0), (11, 10), (10, 11), (12, 10), (10, 12), (1, 0), (0, 1), (5, 5)]] == [
+        "neutral", "balanced", "balanced", "risk_on", "risk_off", "risk_on", "risk_off", "balanced"]
+
+
+def test_tasks_list_accept_reject(loaded, conn, workspace):
+    pending = loaded("tasks", "list", "--limit", "100", "--format", "json").json()
+    assert len(pending) == 23 and pending[0]["priority"] == "high"
+    task = pending[0]["task_id"]
+    assert loaded("tasks", "accept", task).stdout.strip() == f"task {task} accepted"
+    again = loaded("tasks", "accept", task)
+    assert again.exit_code == 0 and "already accepted; nothing changed" in again.stdout
+    refused = loaded("tasks", "reject", task)
+    assert refused.exit_code == 1 and "cannot be rejected now" in refused.stderr
+    assert loaded("tasks", "reject", "task_nope").exit_code == 1
+    assert len(loaded("tasks", "list", "--status", "resolved", "--format", "json").json()) == 1
+    assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = %s AND event_type = "
+                        "'strategy.rule.applied'", (workspace,)).fetchone()[0] == 1
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    counts = loaded("today", "--date", today, "--format", "json").json()["counts"]
+    assert counts["tasks_accepted"] == 1  # dated when the operator decided
+
+
+def test_task_options_reject_bad_values(msp):
+    assert msp("tasks", "list", "--limit", "0").exit_code == 2
+    assert msp("tasks", "list", "--limit", "x").exit_code == 2
+    assert msp("tasks", "list", "--status", "done").exit_code == 2
+
+
+def test_concurrent_accepts_make_one_decision(loaded, conn, workspace, database_url):
+    task = loaded("tasks", "list", "--format", "json").json()[0]["task_id"]
+    base = [sys.executable, "-m", "msp", "--database-url", database_url, "--workspace", workspace, "tasks"]
+    procs = [subprocess.Popen(base + [verb, task], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for verb in ("accept", "accept", "accept", "reject")]
+    results = [(p.wait(timeout=60), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]
+    assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = %s AND event_type = "
+                        "'strategy.rule.applied'", (workspace,)).fetchone()[0] == 1
+    status = conn.execute("SELECT status FROM coach_tasks WHERE workspace = %s AND task_id = %s",
+                          (workspace, task)).fetchone()[0]
+    changed = [r for r in results if r[0] == 0 and "nothing changed" not in r[1]]
+    assert len(changed) == 1
+    assert all("Traceback" not in r[2] for r in results)
+    assert status in ("accepted", "rejected")
+
+
+def test_another_workspaces_task_is_not_found(loaded, msp):
+    task = loaded("tasks", "list", "--format", "json").json()[0]["task_id"]
+    result = msp("tasks", "accept", task, workspace_name="someone-else")
+    assert result.exit_code == 1 and result.stderr.strip() == f"msp: error: task not found: {task}"
+
+
+def test_state_show_and_set(msp):
+    empty = msp("state", "show", "--format", "json").json()
+    assert empty["focus"] is None and empty["last_actions"] == []
+    state = msp("state", "set", "--focus", "semis", "--attention-score", "72", "--timezone", NY,
+                "--active-candidates", "c1, c2", "--format", "json").json()
+    assert (state["focus"], state["attention_score"], state["timezone"]) == ("semis", 72.0, NY)
+    assert state["active_candidates"] == ["c1", "c2"]
+    state = msp("state", "set", "--mode", "review", "--format", "json").json()
+    assert state["focus"] == "semis" and state["mode"] == "review" and len(state["last_actions"]) == 2
+    assert msp("state", "set").exit_code == 2
+    assert msp("state", "set", "--timezone", "Nowhere/Land").exit_code == 2
+
+
+def test_operator_context_events_update_the_state(msp, tmp_path):
+    msp("ingest", ev.write(tmp_path / "ctx.jsonl", ev.context_updated(focus="fx", attention_score=80,
+                                                                      timezone=NY)), "--automate")
+    state = msp("state", "show", "--format", "json").json()
+    assert (state["focus"], state["attention_score"], state["timezone"]) == ("fx", 80.0, NY)
+
+
+def test_trace_tree(loaded):
+    tree = loaded("trace", "wf-2026-11-20-nvda-0935", "--format", "json").json()
+    assert tree["events"] == 12  # 8 from the file; plan, draft, coach analysis and its one task by msp
+    (root,) = tree["roots"]
+    assert root["event_type"] == "signal.created"
+    candidate = root["children"][0]
+    assert candidate["event_type"] == "candidate.created"
+    assert {c["event_type"] for c in candidate["children"]} == {"trade.plan.created", "trade.executed"}
+    by_event = loaded("trace", candidate["event_id"], "--format", "json").json()
+    assert by_event == tree
+    text = loaded("trace", "wf-2026-11-20-nvda-0935").stdout
+    assert "└── " in text and "coach.analysis.generated" in text and "\x1b[" not in text
+    assert loaded("trace", "nope").exit_code == 1
+
+
+def test_csv_and_table_formats(loaded):
+    csv_text = loaded("today", "--date", "2026-11-20", "--tz", NY, "--format", "csv").stdout
+    assert csv_text.splitlines()[0] == "section,key,value" and "counts,signals,10" in csv_text
+    table = loaded("today", "--date", "2026-11-20", "--tz", NY).stdout
+    assert "Today's workflow" in table and "\x1b[" not in table
+    presence_csv = loaded("presence", "--format", "csv").stdout
+    assert presence_csv.startswith("section,key,value")
+    assert loaded("tasks", "list", "--format", "csv").stdout.startswith("task_id,status,priority")
