@@ -1,11 +1,18 @@
-"""The one writer of ``workflow_events``: staged COPY, then one set-based insert.
+"""The one writer of ``workflow_events``.
 
-A batch is COPYed into a transaction-local staging table and moved with one
-``INSERT … SELECT … ON CONFLICT DO NOTHING``, whose row count is the exact
-number of new events.  Writers of a workspace take turns (``lock_writers``)
-so that seq order is commit order — the automation runner relies on it.
-Rejected lines of the batch go to the quarantine in the same transaction, so
-a batch, its rejects and its accounting commit whole or not at all.
+Ingest COPYs each batch straight into the event table: the batch's rows are
+built from the parsed events (duplicates within the batch removed first) and
+written under the workspace's writer lock.  The common case — new events —
+costs what a raw COPY costs.  When the optimistic COPY meets an event id that
+is already stored, the batch falls back (to a savepoint, still under the
+lock) to asking which ids exist, COPYing only the new ones and comparing the
+others' content in SQL to report conflicts.  Writers of a workspace take
+turns (``lock_writers``) so seq order is commit order — the automation runner
+relies on it.  Rejected lines go to the quarantine in the same transaction,
+so a batch, its rejects and its accounting commit whole or not at all.  A
+row the database refuses although it passed validation (a date out of
+PostgreSQL's range, say) makes the batch redo itself row by row, quarantining
+only that row with the database's message.
 """
 
 from __future__ import annotations
@@ -19,28 +26,65 @@ import psycopg
 from .db import workspace_transaction
 from .sql import compose, query
 
+NULL = b"\\N"
+
+
+def copy_text(value) -> bytes:
+    """A value as a COPY text field (NULL, or bytes with \\, tab, newline and CR escaped)."""
+    if value is None:
+        return NULL
+    data = value if isinstance(value, bytes) else str(value).encode()
+    if b"\\" in data or b"\t" in data or b"\n" in data or b"\r" in data:
+        data = data.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+    return data
+
+
+@dataclass
+class StagedRow:
+    line_no: int
+    event_id: str
+    event: dict
+    body: bytes  # the event as JSON, event_id included
+    row: bytes  # the COPY line
+
 
 @dataclass
 class StagedBatch:
-    """Lines of one source ready to write: COPY text rows (with their raw lines,
-    for the slow path) plus the rejected lines."""
+    """Lines of one source ready to write: COPY rows of distinct events, the
+    lines that repeat an event id already in the batch, and the rejected lines."""
 
     source: str
-    staged_lines: list = field(default_factory=list)  # (line_no, copy_row, raw) kept for the slow path
+    workspace: str = ""
+    rows: dict = field(default_factory=dict)  # event_id → StagedRow, in input order
+    repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
     bytes_read: int = 0
 
-    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes) -> None:
-        escaped = raw.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r")
-        row = b"%d\t%s\t%s\t%s\n" % (line_no, event_id.encode(), b"t" if derived else b"f", escaped)
-        self.staged_lines.append((line_no, row, raw))
+    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict) -> None:
+        first = self.rows.get(event_id)
+        if first is not None:
+            self.repeats.append((line_no, event_id, first.event == event))
+            return
+        body = orjson.dumps({**event, "event_id": event_id}) if derived else raw
+        correlation = event["correlation"]
+        actor = event.get("actor")
+        entity = event.get("entity")
+        symbol = entity.get("symbol") if entity else None
+        if not isinstance(symbol, str):
+            symbol = event["payload"].get("symbol")
+            symbol = symbol if isinstance(symbol, str) else None
+        row = b"\t".join((
+            copy_text(self.workspace), event_id.encode(), event["event_type"].encode(),
+            b"%d" % event["event_version"], event["occurred_at"].encode(),
+            copy_text(correlation["workflow_id"]), copy_text(correlation.get("parent_event_id")),
+            actor["actor_type"].encode() if actor else b"user", copy_text(symbol), copy_text(body),
+            copy_text(self.source), b"%d" % line_no)) + b"\n"
+        self.rows[event_id] = StagedRow(line_no, event_id, event, body, row)
 
     @property
     def staged(self) -> int:
-        return len(self.staged_lines)
-
-    def copy_text(self) -> bytes:
-        return b"".join(row for _, row, _ in self.staged_lines)
+        """Lines that were valid events (distinct or repeated)."""
+        return len(self.rows) + len(self.repeats)
 
     def add_reject(self, line_no: int, raw: bytes, truncated: bool, problems: list[dict]) -> None:
         self.rejects.append((line_no, raw, truncated, problems))
@@ -50,6 +94,7 @@ class StagedBatch:
 class WriteResult:
     ingested: int = 0
     duplicates: int = 0
+    stored_duplicates: int = 0  # duplicates of events already in the database
     conflicts: list = field(default_factory=list)  # (line_no, event_id)
     late_rejects: list = field(default_factory=list)  # (line_no, raw, truncated, problems) refused by the database
 
@@ -87,38 +132,62 @@ def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
     )
 
 
-def _stage(conn, rows: bytes) -> None:
-    conn.execute(query("events.create_staging"))
-    conn.execute(query("events.clear_staging"))  # it may exist already within an outer transaction
-    if rows:
-        with conn.cursor().copy(query("events.copy_staging")) as copy:
-            copy.write(rows)
+def _copy(conn, rows) -> None:
+    with conn.cursor().copy(query("events.copy_events")) as copy:
+        copy.write(b"".join(r.row for r in rows))
 
 
-def _insert_staged(conn, workspace: str, source: str, staged: int, result: WriteResult) -> None:
-    params = {"workspace": workspace, "source": source}
+def _existing_and_conflicts(conn, workspace: str, rows: list) -> tuple[set, list]:
+    """Which of these event ids are stored, and which stored ones differ in content."""
+    ids = [r.event_id for r in rows]
+    existing = {row[0] for row in conn.execute(query("events.existing_ids"),
+                                               {"workspace": workspace, "ids": ids}).fetchall()}
+    if not existing:
+        return existing, []
+    dups = [r for r in rows if r.event_id in existing]
+    conflicts = conn.execute(query("events.conflicting"), {
+        "workspace": workspace, "line_nos": [r.line_no for r in dups], "ids": [r.event_id for r in dups],
+        "events": [r.body.decode() for r in dups]}).fetchall()
+    return existing, conflicts
+
+
+def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, optimistic: bool) -> None:
     lock_writers(conn, workspace)
-    inserted = insert_events(conn, workspace, source, query("events.staged_events"))
-    result.ingested += inserted
-    result.duplicates += staged - inserted
-    if inserted < staged:
-        result.conflicts.extend(conn.execute(query("events.staged_conflicts"), params).fetchall())
+    rows = list(batch.rows.values())
+    result.duplicates += len(batch.repeats)
+    result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
+    if not rows:
+        return
+    if optimistic:
+        try:
+            with conn.transaction():  # a savepoint: a stored id sends us to the careful path
+                _copy(conn, rows)
+            result.ingested += len(rows)
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
+    existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
+    new = [r for r in rows if r.event_id not in existing]
+    if new:
+        _copy(conn, new)
+    result.ingested += len(new)
+    result.duplicates += len(rows) - len(new)
+    result.stored_duplicates += len(rows) - len(new)
+    result.conflicts.extend(conflicts)
 
 
 def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
-                after: Optional[Callable[[psycopg.Connection, WriteResult], None]] = None) -> WriteResult:
-    """Write one batch in one transaction.  If the database refuses a row that
-    passed validation (a value out of its range), the batch is redone row by row
-    and only the refused rows are quarantined with the database's message.
-    ``after`` runs last, inside the same transaction."""
+                after: Optional[Callable[[psycopg.Connection, WriteResult], None]] = None,
+                optimistic: bool = True) -> WriteResult:
+    """Write one batch in one transaction; ``after`` runs last, inside it."""
     result = WriteResult()
     try:
         with workspace_transaction(conn, workspace):
-            _stage(conn, batch.copy_text())
-            _insert_staged(conn, workspace, batch.source, batch.staged, result)
+            _insert_rows(conn, workspace, batch, result, optimistic)
             _quarantine(conn, workspace, batch.source, batch.rejects)
             if after is not None:
                 after(conn, result)
+        result.conflicts.sort()
         return result
     except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation,
             psycopg.errors.SyntaxErrorOrAccessRuleViolation):
@@ -129,21 +198,28 @@ def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
 def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after=None) -> WriteResult:
     result = WriteResult()
     with workspace_transaction(conn, workspace):
-        _stage(conn, b"")
-        for line_no, row, raw in batch.staged_lines:
+        lock_writers(conn, workspace)
+        result.duplicates += len(batch.repeats)
+        result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
+        for row in batch.rows.values():
             try:
                 with conn.transaction():  # a savepoint per row: this path is rare
-                    conn.execute(query("events.clear_staging"))
-                    with conn.cursor().copy(query("events.copy_staging")) as copy:
-                        copy.write(row)
-                    _insert_staged(conn, workspace, batch.source, 1, result)
+                    existing, conflicts = _existing_and_conflicts(conn, workspace, [row])
+                    if existing:
+                        result.duplicates += 1
+                        result.conflicts.extend(conflicts)
+                    else:
+                        _copy(conn, [row])
+                        result.ingested += 1
             except psycopg.Error as exc:
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
-                result.late_rejects.append((line_no, raw, False, problems))
+                raw = row.body if row.event.get("event_id") else orjson.dumps(row.event)
+                result.late_rejects.append((row.line_no, raw, False, problems))
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)
+    result.conflicts.sort()
     return result
 
 

@@ -152,10 +152,14 @@ class Ingestor:
         self.batch_lines = batch_lines
         self.callbacks = callbacks or IngestCallbacks()
         self.report = IngestReport()
+        self._optimistic = True
 
     # -- writing -------------------------------------------------------------
     def _write(self, batch: StagedBatch) -> tuple[StagedBatch, WriteResult]:
-        return batch, write_batch(self.db.conn, self.db.workspace, batch)
+        # optimistic COPY unless the previous batch met stored events (a re-run, say)
+        result = write_batch(self.db.conn, self.db.workspace, batch, optimistic=self._optimistic)
+        self._optimistic = result.stored_duplicates == 0
+        return batch, result
 
     def _account(self, batch: StagedBatch, result: WriteResult) -> None:
         """Counters move only once a batch has committed."""
@@ -183,7 +187,7 @@ class Ingestor:
 
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
-        batch = StagedBatch(source)
+        batch = StagedBatch(source, self.db.workspace)
         batch_bytes = 0
         for line_no, raw, consumed, checked in checked_lines(stream, self.checker):
             batch.bytes_read += consumed
@@ -192,13 +196,13 @@ class Ingestor:
             if checked.errors:
                 batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
             else:
-                batch.add_event(line_no, checked.event_id, checked.derived_id, raw)
+                batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
                 if checked.warnings:
                     self._warn(source, line_no, checked.warnings)
             batch_bytes += len(raw)
             if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch
-                batch = StagedBatch(source)
+                batch = StagedBatch(source, self.db.workspace)
                 batch_bytes = 0
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch

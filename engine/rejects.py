@@ -73,9 +73,9 @@ def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
             conn.execute(query("rejects.update_errors"),
                          {"workspace": workspace, "ids": still_bad_ids, "errors": still_bad_errors})
         for source, items in good.items():
-            batch = StagedBatch(source)
+            batch = StagedBatch(source, workspace)
             for row, checked in items:
-                batch.add_event(row["line_no"], checked.event_id, checked.derived_id, bytes(row["raw"]))
+                batch.add_event(row["line_no"], checked.event_id, checked.derived_id, bytes(row["raw"]), checked.event)
 
             def mark(c, result, items=items):
                 c.execute(query("rejects.mark_retried"), {

@@ -40,7 +40,8 @@ class TypeSchemas:
     fast: Any = None  # jsonschema_rs validator (lazy)
     reference: Any = None  # jsonschema validator (lazy)
     warnings_schema: Optional[dict] = None
-    warnings_validator: Any = None
+    warnings_validator: Any = None  # reference (lists the warnings)
+    warnings_fast: Any = None  # compiled yes/no
 
 
 @dataclass
@@ -140,6 +141,14 @@ class SchemaSet:
         if ts.warnings_validator is None:
             ts.warnings_validator = self.reference_validator(ts.warnings_schema)
         return ts.warnings_validator
+
+    def warnings_fast_validator(self, ts: TypeSchemas):
+        if ts.warnings_schema is None:
+            return None
+        if ts.warnings_fast is None:
+            ts.warnings_fast = jsonschema_rs.validator_for(ts.warnings_schema, registry=self._rs_registry,
+                                                           validate_formats=True)
+        return ts.warnings_fast
 
 
 @functools.lru_cache(maxsize=1)

@@ -149,7 +149,7 @@ class LineChecker:
         self.max_depth = max_depth
         self._fast = {key: self.schemas.fast_validator(ts) for key, ts in self.schemas.types.items()}
         self._warns = {
-            key: self.schemas.warnings_validator(ts)
+            key: self.schemas.warnings_fast_validator(ts)
             for key, ts in self.schemas.types.items()
             if ts.warnings_schema is not None
         }
@@ -180,10 +180,11 @@ class LineChecker:
                 return Checked(errors=errors)
         result = Checked(event=event)
         warn = self._warns.get(key)
-        if warn is not None:
-            rule = self.schemas.get(*key).warnings_schema.get("description", "")
+        if warn is not None and not warn.is_valid(event):
+            ts = self.schemas.get(*key)
+            rule = ts.warnings_schema.get("description", "")
             result.warnings = [Problem(p.path, f"{p.message} — {rule}" if rule else p.message)
-                               for p in _schema_problems(warn, event)]
+                               for p in _schema_problems(self.schemas.warnings_validator(ts), event)]
         event_id = event.get("event_id")
         if event_id is None:
             result.event_id, result.derived_id = derive_event_id(event), True

@@ -238,15 +238,25 @@ def test_ingest_order_does_not_change_the_analyses(msp, conn, workspace, tmp_pat
     assert a["tasks"] == b["tasks"]
 
 
-def test_runner_only_touches_its_own_workspace_unless_asked(msp, conn, workspace, tmp_path):
-    other = f"{workspace}-other"
-    msp("ingest", ev.write(tmp_path / "a.jsonl", ev.candidate(candidate_id="c-a")))
-    msp("ingest", ev.write(tmp_path / "b.jsonl", ev.candidate(candidate_id="c-b")), workspace_name=other)
-    assert automate(msp)["auto_plans_created"] == 1
-    assert one(conn, "SELECT count(*) FROM alerts WHERE workspace = %s", other) == (0,)
-    out = automate(msp, "--all-workspaces")
-    assert out["auto_plans_created"] == 1
-    assert one(conn, "SELECT plan_id FROM alerts WHERE workspace = %s", other) == ("plan_c-b",)
+def test_runner_only_touches_its_own_workspace_unless_asked(fresh_database, tmp_path):
+    from conftest import invoke
+
+    def run(workspace, *args):
+        result = invoke(["--database-url", fresh_database, "--workspace", workspace, "--format", "json", *args])
+        assert result.exit_code == 0, result.stderr
+        return result.json()
+
+    run("desk-a", "ingest", ev.write(tmp_path / "a.jsonl", ev.candidate(candidate_id="c-a")))
+    run("desk-b", "ingest", ev.write(tmp_path / "b.jsonl", ev.candidate(candidate_id="c-b")))
+    run("desk-c", "ingest", ev.write(tmp_path / "c.jsonl", ev.candidate(candidate_id="c-c")))
+    assert run("desk-a", "automate")["auto_plans_created"] == 1
+    with psycopg.connect(fresh_database) as conn:
+        assert one(conn, "SELECT count(*) FROM alerts WHERE workspace <> 'desk-a'") == (0,)
+    out = run("desk-a", "automate", "--all-workspaces")
+    assert out["auto_plans_created"] == 2
+    with psycopg.connect(fresh_database) as conn:
+        assert conn.execute("SELECT workspace, plan_id FROM alerts ORDER BY 1").fetchall() == [
+            ("desk-a", "plan_c-a"), ("desk-b", "plan_c-b"), ("desk-c", "plan_c-c")]
 
 
 def test_four_runners_at_once_create_everything_exactly_once(msp, conn, workspace, database_url):

@@ -7,19 +7,21 @@
 -- late-committing batch (DESIGN §5).
 SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s));
 
--- name: create_staging
-CREATE TEMPORARY TABLE IF NOT EXISTS msp_ingest_staging (
-    line_no    bigint  NOT NULL,
-    event_id   text    NOT NULL,
-    derived_id boolean NOT NULL,
-    event      jsonb   NOT NULL
-) ON COMMIT DROP;
+-- name: copy_events
+COPY workflow_events (workspace, event_id, event_type, event_version, occurred_at, workflow_id,
+                      parent_event_id, actor_type, symbol, event, source, source_line) FROM STDIN;
 
--- name: clear_staging
-TRUNCATE msp_ingest_staging;
+-- name: existing_ids
+SELECT event_id FROM workflow_events WHERE workspace = %(workspace)s AND event_id = ANY(%(ids)s::text[]);
 
--- name: copy_staging
-COPY msp_ingest_staging (line_no, event_id, derived_id, event) FROM STDIN;
+-- name: conflicting
+-- Lines whose event id is stored with different content (jsonb equality, so
+-- key order and spacing do not count).
+SELECT u.line_no, u.event_id
+FROM unnest(%(line_nos)s::bigint[], %(ids)s::text[], %(events)s::text[]) AS u (line_no, event_id, event)
+JOIN workflow_events w ON w.workspace = %(workspace)s AND w.event_id = u.event_id
+WHERE w.event <> u.event::jsonb
+ORDER BY u.line_no;
 
 -- name: insert_events
 -- Every insert into workflow_events goes through this statement: its events
@@ -42,21 +44,6 @@ SELECT %(workspace)s,
        n.source_line
 FROM ({events}) AS n (event, source_line)
 ON CONFLICT (workspace, event_id) DO NOTHING;
-
--- name: staged_events
--- The staged lines as events, in input order, ids derived by msp added.
-SELECT CASE WHEN s.derived_id THEN s.event || jsonb_build_object('event_id', s.event_id) ELSE s.event END,
-       s.line_no
-FROM msp_ingest_staging s
-ORDER BY s.line_no
-
--- name: staged_conflicts
--- Staged lines whose event_id is stored with different content.
-SELECT s.line_no, s.event_id
-FROM msp_ingest_staging s
-JOIN workflow_events w ON w.workspace = %(workspace)s AND w.event_id = s.event_id
-WHERE w.event <> CASE WHEN s.derived_id THEN s.event || jsonb_build_object('event_id', s.event_id) ELSE s.event END
-ORDER BY s.line_no;
 
 -- name: quarantine
 INSERT INTO rejected_lines (workspace, source, line_no, raw, raw_truncated, raw_sha256, errors)

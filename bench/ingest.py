@@ -1,0 +1,140 @@
+"""Ingest benchmark (issue: foundation): msp ingest vs a raw COPY vs a naive loader.
+
+    python bench/ingest.py [--events 1000000] [--database-url URL]
+
+Generates N realistic events, then on one scratch database measures:
+  * msp ingest (a real `msp ingest` process; events/s and its peak RSS),
+  * a raw COPY of the same events, prepared as final rows, into the same
+    table — the database's own write cost,
+  * a naive loader: json.loads + a reused jsonschema validator + one INSERT
+    per event (run on a sample and reported as a rate).
+Targets: msp ≥ 0.5× raw COPY and ≥ 10× naive; peak RSS < 300 MB at 1M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+import common
+import workload
+
+RAW_COLUMNS = ("workspace, event_id, event_type, event_version, occurred_at, workflow_id, parent_event_id, "
+               "actor_type, symbol, event, source, source_line")
+
+
+def raw_copy_rows(path: Path, workspace: str) -> bytes:
+    """The events as final COPY rows (prepared outside the timing)."""
+    out = io.BytesIO()
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            e = orjson.loads(line)
+            corr = e["correlation"]
+            symbol = (e.get("entity") or {}).get("symbol") or e["payload"].get("symbol") or "\\N"
+            fields = [workspace, e["event_id"], e["event_type"], str(e["event_version"]), e["occurred_at"],
+                      corr["workflow_id"], corr.get("parent_event_id") or "\\N", "user", symbol,
+                      line.rstrip(b"\n").decode().replace("\\", "\\\\"), "raw", str(n)]
+            out.write("\t".join(fields).encode() + b"\n")
+    return out.getvalue()
+
+
+def run_raw_copy(url: str, rows: bytes) -> float:
+    with psycopg.connect(url) as conn:
+        start = time.perf_counter()
+        with conn.cursor().copy(f"COPY workflow_events ({RAW_COLUMNS}) FROM STDIN") as copy:
+            for i in range(0, len(rows), 1 << 20):
+                copy.write(rows[i:i + (1 << 20)])
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def run_msp(url: str, path: Path, workspace: str) -> tuple[float, dict, float]:
+    start = time.perf_counter()
+    proc = subprocess.run(common.msp_command() + ["--database-url", url, "--workspace", workspace, "ingest",
+                                                  str(path), "--format", "json"], capture_output=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr.decode())
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, json.loads(proc.stdout), peak_mb
+
+
+def run_naive(url: str, path: Path, workspace: str, sample: int) -> tuple[int, float]:
+    """json.loads + jsonschema + one INSERT per event, on the first ``sample`` lines."""
+    from msp.engine.schemas import schema_set
+
+    schemas = schema_set()
+    validators = {}
+    sql = (f"INSERT INTO workflow_events ({RAW_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+           "ON CONFLICT DO NOTHING")
+    done = 0
+    with psycopg.connect(url) as conn, open(path, "rb") as f:
+        start = time.perf_counter()
+        for n, line in enumerate(f, 1):
+            if n > sample:
+                break
+            e = json.loads(line)
+            ts = schemas.get(e["event_type"], e["event_version"])
+            validator = validators.get(ts.event_type) or validators.setdefault(
+                ts.event_type, schemas.reference_validator(ts.event_schema))
+            validator.validate(e)
+            corr = e["correlation"]
+            conn.execute(sql, (workspace, e["event_id"], e["event_type"], e["event_version"], e["occurred_at"],
+                               corr["workflow_id"], corr.get("parent_event_id"), "user",
+                               e["payload"].get("symbol"), json.dumps(e), "naive", n))
+            conn.commit()
+            done += 1
+        return done, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--naive-sample", type=int, default=5_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    server = common.server_url(args.database_url)
+    url = common.scratch_database(server, "ingest")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "events.jsonl"
+            n = workload.write_jsonl(path, args.events)
+            size_mb = path.stat().st_size / 1e6
+            rows = raw_copy_rows(path, "bench_raw")
+            raw_s = run_raw_copy(url, rows)
+            del rows
+            msp_s, summary, peak_mb = run_msp(url, path, "bench_msp")
+            naive_n, naive_s = run_naive(url, path, "bench_naive", min(args.naive_sample, n))
+        assert summary["ingested"] == n, summary
+        msp_rate, raw_rate, naive_rate = n / msp_s, n / raw_s, naive_n / naive_s
+        common.record(f"ingest, {n:,} events ({size_mb:.0f} MB) — {dt.date.today()}, "
+                      f"PostgreSQL {common.server_version(url)}", [
+            "| loader | seconds | events/s | vs raw COPY | vs naive |",
+            "|---|---:|---:|---:|---:|",
+            f"| msp ingest (whole process) | {msp_s:.1f} | {msp_rate:,.0f} | {msp_rate / raw_rate:.2f}× | "
+            f"{msp_rate / naive_rate:.0f}× |",
+            f"| raw COPY of prepared rows | {raw_s:.1f} | {raw_rate:,.0f} | 1.00× | {raw_rate / naive_rate:.0f}× |",
+            f"| naive (json + jsonschema + INSERT each; {naive_n:,}-event sample) | {naive_s:.1f} | "
+            f"{naive_rate:,.0f} | {naive_rate / raw_rate:.3f}× | 1× |",
+            "",
+            f"msp ingest peak RSS: {peak_mb:.0f} MB (target < 300 MB). "
+            f"Targets: ≥ 0.5× raw COPY → {'met' if msp_rate >= 0.5 * raw_rate else 'NOT met'}; "
+            f"≥ 10× naive → {'met' if msp_rate >= 10 * naive_rate else 'NOT met'}.",
+        ])
+    finally:
+        common.drop_database(server, url)
+
+
+if __name__ == "__main__":
+    main()
