@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 
-from msp.engine.config import Settings
+if TYPE_CHECKING:  # importing settings (pydantic) is left to the commands: `msp --help` stays fast
+    from msp.engine.config import Settings
 
 
 last_database_url: Optional[str] = None  # for error messages after the command has unwound
@@ -15,7 +16,7 @@ last_database_url: Optional[str] = None  # for error messages after the command 
 
 @dataclass
 class AppContext:
-    settings: Settings
+    settings: "Settings"
     _db: Optional[object] = field(default=None, repr=False)
 
     @property

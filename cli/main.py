@@ -119,10 +119,15 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
-def main(argv=None) -> None:
-    """Entry point: run the group, turning expected failures into one line + exit code."""
+def _driver_errors() -> tuple:
+    """The driver's connection-level errors (imported only when an error reaches us)."""
     import psycopg
 
+    return psycopg.OperationalError, psycopg.InterfaceError
+
+
+def main(argv=None) -> None:
+    """Entry point: run the group, turning expected failures into one line + exit code."""
     try:
         args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
         code = cli.main(args=args, prog_name="msp", standalone_mode=False)
@@ -136,7 +141,7 @@ def main(argv=None) -> None:
     except MspError as exc:
         click.echo(f"msp: error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
-    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+    except _driver_errors() as exc:
         from msp.engine.db import database_error
 
         error = database_error(exc, context.last_database_url or "")

@@ -1,0 +1,82 @@
+"""Automation benchmark (issue: runner): one sweep vs the ingest of the same events,
+and an incremental sweep over a few new events on top of a large history.
+
+    python bench/automate.py [--events 200000] [--history 1000000] [--new 1000] [--database-url URL]
+
+Targets: the sweep takes no longer than ingesting the same events; a sweep over
+1,000 new events on top of 1,000,000 old ones takes under 2 s (cost grows with
+new events, not with history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import common
+import workload
+
+
+def msp(url: str, *args: str) -> tuple[float, dict]:
+    start = time.perf_counter()
+    proc = subprocess.run(common.msp_command() + ["--database-url", url, "--workspace", "bench", *args,
+                                                  "--format", "json"], capture_output=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr.decode())
+    return elapsed, json.loads(proc.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--new", type=int, default=1_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    server = common.server_url(args.database_url)
+    url = common.scratch_database(server, "automate")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            first = Path(tmp) / "first.jsonl"
+            workload.write_jsonl(first, args.events, prefix="a")
+            ingest_s, ingested = msp(url, "ingest", str(first))
+            sweep_s, counters = msp(url, "automate")
+            lines = [
+                f"| step | events | seconds | note |", "|---|---:|---:|---|",
+                f"| msp ingest | {ingested['ingested']:,} | {ingest_s:.1f} | |",
+                f"| msp automate (one sweep) | {counters['events_scanned']:,} scanned | {sweep_s:.1f} | "
+                f"{counters['auto_plans_created']:,} plans, {counters['auto_alerts_created']:,} alerts, "
+                f"{counters['auto_coach_analyses_generated']:,} analyses, "
+                f"{counters['auto_coach_action_tasks_created']:,} tasks |",
+            ]
+            total = ingested["ingested"]
+            if args.history > total:
+                rest = Path(tmp) / "rest.jsonl"
+                workload.write_jsonl(rest, args.history - total, prefix="h", seed=11)
+                _, more = msp(url, "ingest", str(rest))
+                msp(url, "automate")
+                total += more["ingested"]
+            new = Path(tmp) / "new.jsonl"
+            workload.write_jsonl(new, args.new, prefix="n", seed=13,
+                                 start=dt.datetime(2026, 11, 24, 14, 30, tzinfo=dt.timezone.utc), days=1)
+            msp(url, "ingest", str(new))
+            incremental_s, inc = msp(url, "automate")
+            lines.append(f"| msp automate over {args.new:,} new events on {total:,} old | "
+                         f"{inc['events_scanned']:,} scanned | {incremental_s:.2f} | whole process |")
+        common.record(f"automate — {dt.date.today()}, PostgreSQL {common.server_version(url)}", lines + [
+            "",
+            f"Sweep / ingest: {sweep_s / ingest_s:.2f}× (target ≤ 1 → {'met' if sweep_s <= ingest_s else 'NOT met'}); "
+            f"incremental sweep {incremental_s:.2f} s (target < 2 s → {'met' if incremental_s < 2 else 'NOT met'}).",
+        ])
+    finally:
+        common.drop_database(server, url)
+
+
+if __name__ == "__main__":
+    main()
