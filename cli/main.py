@@ -39,6 +39,8 @@ COMMANDS = {
     "tasks": ("tasks", "The coach action queue: list, accept or reject tasks.", "msp tasks list"),
     "state": ("state", "Show or set the operator state.", "msp state set --timezone America/New_York"),
     "trace": ("trace", "Show a workflow's event chain as a tree.", "msp trace wf-2026-11-20-nvda-0935"),
+    "operator": ("operator", "The whole operator surface on one screen (--watch to refresh).",
+                 "msp operator --watch 5"),
     "migrate": ("migrate", "Apply database migrations, or --check them (for CI).", "msp migrate --check"),
     "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
 }
