@@ -63,10 +63,12 @@ FROM workflow_events e
 WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
   AND e.event_type = 'candidate.created'
   AND e.event #>> '{payload,result}' = 'pass'
-  AND EXISTS (
-        SELECT 1 FROM workflow_events p
-        WHERE p.workspace = %(workspace)s AND p.event_type = 'trade.plan.created'
-          AND p.event_id <> 'msp.plan.' || md5(e.event #>> '{payload,candidate_id}')
-          AND (p.event #>> '{payload,links,candidate_id}' = e.event #>> '{payload,candidate_id}'
-               OR p.parent_event_id = e.event_id))
+  AND (EXISTS (SELECT 1 FROM workflow_events p
+               WHERE p.workspace = %(workspace)s AND p.event_type = 'trade.plan.created'
+                 AND p.event #>> '{payload,links,candidate_id}' = e.event #>> '{payload,candidate_id}'
+                 AND p.event_id <> 'msp.plan.' || md5(e.event #>> '{payload,candidate_id}'))
+       OR EXISTS (SELECT 1 FROM workflow_events p
+                  WHERE p.workspace = %(workspace)s AND p.parent_event_id = e.event_id
+                    AND p.event_type = 'trade.plan.created'
+                    AND p.event_id <> 'msp.plan.' || md5(e.event #>> '{payload,candidate_id}')))
 ORDER BY e.seq
