@@ -31,9 +31,9 @@ CREATE INDEX IF NOT EXISTS workflow_events_plan_candidate_idx
     ON workflow_events (workspace, (event #>> '{payload,links,candidate_id}'))
     WHERE event_type = 'trade.plan.created';
 
-CREATE INDEX IF NOT EXISTS workflow_events_parent_idx
+CREATE INDEX IF NOT EXISTS workflow_events_plan_parent_idx
     ON workflow_events (workspace, parent_event_id)
-    WHERE parent_event_id IS NOT NULL;
+    WHERE event_type = 'trade.plan.created';
 
 -- Append-only: an event, once stored, is never changed or removed.
 CREATE OR REPLACE FUNCTION msp_workflow_events_append_only() RETURNS trigger

@@ -14,6 +14,8 @@ event id ``msp.coach.<md5(close event id)>``).  The analysis row itself is
 stored by the coach-tasks automation, from the event.
 """
 
+import psycopg
+
 from ..sql import query
 from .base import Outcome, Scope, emit
 
@@ -22,9 +24,20 @@ COUNTER = "auto_coach_analyses_generated"
 UNIQUE_KEY = "close event_id"
 
 
+ANALYZE_AFTER = 1000  # closes projected at once before the planner needs fresh statistics
+
+
 def project_closes(conn, scope: Scope) -> None:
-    """Bring every stored close into the coach's sample before analysing the batch."""
-    conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace})
+    """Bring every stored close into the coach's sample before analysing the batch.
+    After a large catch-up (a first sweep over imported history) the table's
+    statistics are refreshed, so the "last 20 closes" look-up stays an index scan."""
+    added = conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace}).rowcount
+    if added >= ANALYZE_AFTER:
+        try:
+            with conn.transaction():
+                conn.execute("ANALYZE closed_trades")
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # a role that may not analyze: autovacuum will
 
 
 def apply(conn, scope: Scope) -> Outcome:

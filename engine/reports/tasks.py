@@ -22,13 +22,22 @@ DECISIONS = {"accept": "accepted", "reject": "rejected"}
 EVENT_SOURCE = "msp:tasks"
 
 
+QUEUE_FIELDS = ("task_id", "status", "priority", "action", "detail", "symbol", "analysis_id", "workflow_id",
+                "occurred_at", "decided_at")
+
+
+def _queue(db: Database, status: str, limit: int) -> list[dict]:
+    rows = fetch_all(db.conn, query("tasks.list"), {"workspace": db.workspace, "status": status, "limit": limit})
+    return [{k: row[k] for k in QUEUE_FIELDS} for row in rows]
+
+
 def list_tasks(db: Database, status: str = "pending", limit: int = 20) -> list[dict]:
     with db.transaction():
-        return fetch_all(db.conn, query("tasks.list"), {"workspace": db.workspace, "status": status, "limit": limit})
+        return _queue(db, status, limit)
 
 
 def first_pending_task(db: Database) -> Optional[dict]:
-    rows = fetch_all(db.conn, query("tasks.list"), {"workspace": db.workspace, "status": "pending", "limit": 1})
+    rows = _queue(db, "pending", 1)
     return rows[0] if rows else None
 
 

@@ -1,14 +1,22 @@
 -- The coach action queue (DESIGN §6).
 
 -- name: list
-SELECT task_id, status, priority, action, detail, symbol, analysis_id, workflow_id, occurred_at, decided_at
-FROM coach_tasks
-WHERE workspace = %(workspace)s
-  AND (%(status)s = 'all' OR (%(status)s = 'pending' AND status = 'pending')
-       OR (%(status)s = 'resolved' AND status <> 'pending'))
-ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END,
-         CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-         occurred_at, task_id
+-- pending: the queue order, served by coach_tasks_queue_idx; resolved: newest
+-- decision first; all: pending first, then resolved.
+(SELECT task_id, status, priority, action, detail, symbol, analysis_id, workflow_id, occurred_at, decided_at,
+        0 AS part, priority_rank AS k1, occurred_at AS k2
+ FROM coach_tasks
+ WHERE workspace = %(workspace)s AND status = 'pending' AND %(status)s IN ('pending', 'all')
+ ORDER BY priority_rank, occurred_at, task_id
+ LIMIT %(limit)s)
+UNION ALL
+(SELECT task_id, status, priority, action, detail, symbol, analysis_id, workflow_id, occurred_at, decided_at,
+        1 AS part, 0 AS k1, decided_at AS k2
+ FROM coach_tasks
+ WHERE workspace = %(workspace)s AND status <> 'pending' AND %(status)s IN ('resolved', 'all')
+ ORDER BY decided_at DESC, task_id
+ LIMIT %(limit)s)
+ORDER BY part, k1, k2, task_id
 LIMIT %(limit)s
 
 -- name: get
