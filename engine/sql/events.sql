@@ -42,7 +42,7 @@ SELECT %(workspace)s,
        n.event,
        %(source)s,
        n.source_line
-FROM ({events}) AS n (event, source_line)
+FROM (SELECT * FROM ({events}) AS built OFFSET 0) AS n (event, source_line)  -- OFFSET 0: build each event once, not once per column
 ON CONFLICT (workspace, event_id) DO NOTHING;
 
 -- name: quarantine
