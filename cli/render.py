@@ -42,7 +42,7 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if v is None else _cell(v) for v in row])
+        writer.writerow([safe_text(v) for v in row])  # JSON is the channel for exact strings
     click.echo(buffer.getvalue(), nl=False)
 
 
@@ -82,7 +82,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     for column in columns:
         t.add_column(column)
     for row in rows:
-        t.add_row(*[v if hasattr(v, "__rich_console__") else Text(cell(v)) for v in row])
+        t.add_row(*[v if hasattr(v, "__rich_console__") else Text(safe_text(v)) for v in row])
     return t
 
 
@@ -132,7 +132,8 @@ def render_record(fmt: str, title: str, record: dict) -> None:
         emit_json(record)
         return
     nested = {k: v for k, v in record.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
-    items = [(k, " ".join(map(cell, v)) if isinstance(v, list) else v)
+    items = [(k, " ".join(map(cell, v)) if isinstance(v, list)
+              else ", ".join(f"{sub}: {cell(x)}" for sub, x in v.items()) if isinstance(v, dict) else v)
              for k, v in record.items() if k not in nested]
     if fmt == "csv":
         emit_csv(["field", "value"], items)

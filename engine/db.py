@@ -21,7 +21,18 @@ from .errors import DatabaseError
 
 CONNECT_TIMEOUT_SECONDS = 10
 
-SET_WORKSPACE = "SELECT set_config('msp.workspace', %s, true)"
+APP_ROLE = "msp_app"  # the role row-level security binds (migrations/008_row_level_security.sql)
+
+# The workspace for this transaction only, and — where the app role exists and
+# the login role may take it — the app role too, so the workspace policies
+# apply even to a superuser or owner login (a second wall behind every query's
+# own workspace filter).
+SET_WORKSPACE = f"""
+SELECT set_config('msp.workspace', %s, true),
+       CASE WHEN to_regrole('{APP_ROLE}') IS NULL THEN NULL
+            WHEN pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') THEN set_config('role', '{APP_ROLE}', true)
+       END
+"""
 
 
 def resolve_url(settings: Settings) -> str:
@@ -107,6 +118,18 @@ def workspace_transaction(conn: psycopg.Connection, workspace: str) -> Iterator[
     with conn.transaction():
         conn.execute(SET_WORKSPACE, (workspace,))
         yield conn
+
+
+@contextmanager
+def as_login_role(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """Inside a workspace transaction, step back to the login role for an
+    owner-only maintenance statement (ANALYZE), then take the app role again.
+    It runs in a savepoint, so a failure rolls the role back with it."""
+    with conn.transaction():
+        previous = conn.execute("SELECT current_setting('role')").fetchone()[0]
+        conn.execute("SELECT set_config('role', 'none', true)")
+        yield conn
+        conn.execute("SELECT set_config('role', %s, true)", (previous,))
 
 
 class Database:

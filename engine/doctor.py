@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import Database, describe_target, mask_url
+from .db import APP_ROLE, Database, describe_target, mask_url, workspace_transaction
 from .migrations import applied_versions, load_migrations
 
 
@@ -20,8 +20,26 @@ def diagnose(db: Database) -> dict:
         "migrations_available": max((m.version for m in files), default=0),
         "pending_migrations": [m.filename for m in files if m.version not in applied],
     }
+    info["row_level_security"] = row_level_security(db)
     if info["embedded"]:
         from .embedded import data_dir
 
         info["data_dir"] = str(data_dir())
     return info
+
+
+def row_level_security(db: Database) -> dict:
+    """Whether the workspace wall is up: the app role exists, msp's
+    transactions run as it, and it is bound by the workspace policies."""
+    conn = db.conn
+    with workspace_transaction(conn, db.workspace):
+        role = conn.execute("SELECT current_user").fetchone()[0]
+        enabled = conn.execute(
+            "SELECT count(*) FILTER (WHERE c.relrowsecurity), count(*) FROM pg_class c "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'workspace' AND NOT a.attisdropped "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
+            "AND c.relname <> 'workspaces'").fetchone()
+        bypass = conn.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+                              ).fetchone()[0]
+    return {"active": role == APP_ROLE and not bypass and enabled[0] == enabled[1] > 0,
+            "role": role, "tables_with_policy": enabled[0], "workspace_tables": enabled[1]}

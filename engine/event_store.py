@@ -23,7 +23,7 @@ from typing import Callable, Optional
 import orjson
 import psycopg
 
-from .db import workspace_transaction
+from .db import as_login_role, workspace_transaction
 from .sql import compose, query
 
 NULL = b"\\N"
@@ -100,7 +100,10 @@ class WriteResult:
 
 
 def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
+    """Take the workspace's event-writer lock (until commit) and make sure the
+    workspace is in the registry."""
     conn.execute(query("events.lock_writers"), {"workspace": workspace})
+    conn.execute(query("events.register_workspace"), {"workspace": workspace})
 
 
 def insert_events_sql(events_subquery: str) -> str:
@@ -133,7 +136,10 @@ def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
 
 
 def _copy(conn, rows) -> None:
-    with conn.cursor().copy(query("events.copy_events")) as copy:
+    """COPY the rows in.  PostgreSQL refuses COPY FROM under row-level
+    security, so it runs as the login role; every row's workspace column is
+    the one this transaction is for (set in StagedBatch, never from the input)."""
+    with as_login_role(conn), conn.cursor().copy(query("events.copy_events")) as copy:
         copy.write(b"".join(r.row for r in rows))
 
 

@@ -83,7 +83,16 @@ def _numbering(files: list[tuple[str, str]]) -> list[Finding]:
     return findings
 
 
-def _guard_findings(name: str, index: int, node, text: str) -> list[Finding]:
+def _policy_dropped_first(node, earlier: str) -> bool:
+    """CREATE POLICY has no IF NOT EXISTS: it is idempotent only after a
+    ``DROP POLICY IF EXISTS`` of the same policy on the same table in the same file."""
+    policy = re.escape(node.policy_name)
+    table = re.escape(node.table.relname)
+    return re.search(rf'\bDROP\s+POLICY\s+IF\s+EXISTS\s+"?{policy}"?\s+ON\s+(?:"?\w+"?\.)?"?{table}"?',
+                     earlier, re.I) is not None
+
+
+def _guard_findings(name: str, index: int, node, text: str, earlier: str = "") -> list[Finding]:
     kind = type(node).__name__
     where = f"statement {index} ({_first_words(text)})"
     findings = []
@@ -92,8 +101,11 @@ def _guard_findings(name: str, index: int, node, text: str) -> list[Finding]:
     if kind == "IndexStmt" and getattr(node, "concurrent", False):
         findings.append(Finding(name, f"{where}: CREATE INDEX CONCURRENTLY cannot run inside the migration "
                                       "transaction (and a failed one leaves an invalid index)"))
-    if kind in ("CreatePolicyStmt", "CompositeTypeStmt", "CreateEnumStmt", "CreateDomainStmt") \
-            and not re.search(r"\bDROP\b[^;]*\bIF\s+EXISTS\b", text, re.I):
+    if kind == "CreatePolicyStmt" and not _policy_dropped_first(node, earlier):
+        findings.append(Finding(name, f"{where}: CREATE POLICY has no IF NOT EXISTS form; precede it with "
+                                      "DROP POLICY IF EXISTS … ON … or create it in a DO block that checks "
+                                      "pg_policies"))
+    if kind in ("CompositeTypeStmt", "CreateEnumStmt", "CreateDomainStmt"):
         findings.append(Finding(name, f"{where}: has no IF NOT EXISTS form; wrap it in a DO block that checks "
                                       "the catalog"))
     if kind == "DropStmt" and not getattr(node, "missing_ok", False):
@@ -143,7 +155,7 @@ def static_check(files: Optional[list[tuple[str, str]]] = None,
                 findings.append(Finding(name, f"statement {index} ({_first_words(sql)}): sqlglot cannot parse it "
                                               f"({str(exc).splitlines()[0]}); PostgreSQL's grammar accepts it",
                                         "warning"))
-            findings.extend(_guard_findings(name, index, raw.stmt, sql))
+            findings.extend(_guard_findings(name, index, raw.stmt, sql, text[:start]))
     if applied:
         by_version = {int(MIGRATION_FILE.match(n).group(1)): (n, t) for n, t in files if MIGRATION_FILE.match(n)}
         for version, checksum in sorted(applied.items()):
@@ -174,6 +186,8 @@ CATALOG_QUERIES = {
                    WHERE schemaname = 'public' ORDER BY 1, 2""",
     "rls": """SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
               WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1""",
+    "privileges": """SELECT relname, relacl::text FROM pg_class
+                     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','S') ORDER BY 1""",
     "sequences": """SELECT sequencename, data_type::text, increment_by, min_value, max_value FROM pg_sequences
                     WHERE schemaname = 'public' ORDER BY 1""",
     "views": """SELECT viewname, md5(definition) FROM pg_views WHERE schemaname = 'public' ORDER BY 1""",

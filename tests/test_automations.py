@@ -2,7 +2,6 @@
 
 import json
 from decimal import Decimal
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import psycopg
 import pytest
 
 import events as ev
-from conftest import FIXTURES, run_process
+from support import FIXTURES
 from snapshot import counts, snapshot
 
 
@@ -239,7 +238,7 @@ def test_ingest_order_does_not_change_the_analyses(msp, conn, workspace, tmp_pat
 
 
 def test_runner_only_touches_its_own_workspace_unless_asked(fresh_database, tmp_path):
-    from conftest import invoke
+    from support import invoke
 
     def run(workspace, *args):
         result = invoke(["--database-url", fresh_database, "--workspace", workspace, "--format", "json", *args])

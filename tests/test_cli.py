@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, invoke, run_process
+from support import ROOT, invoke, run_process
 from msp.cli.main import COMMANDS
 
 

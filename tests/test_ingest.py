@@ -144,7 +144,7 @@ def test_tenant_id_in_the_file_never_moves_an_event_to_another_workspace(msp, co
 
 
 def test_validate_needs_no_database(tmp_path):
-    from conftest import invoke
+    from support import invoke
 
     path = ev.write(tmp_path / "v.jsonl", ev.signal(), ev.signal(confidence="x"))
     result = invoke(["--database-url", "postgresql://nobody@127.0.0.1:1/none", "validate", path, "--format", "json"])

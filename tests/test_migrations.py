@@ -88,7 +88,7 @@ def test_a_non_idempotent_file_fails_the_dynamic_check(server_url):
 
 
 def test_migrate_check_command_passes(database_url):
-    from conftest import invoke
+    from support import invoke
 
     result = invoke(["--database-url", database_url, "migrate", "--check", "--format", "json"])
     assert result.exit_code == 0, result.stdout + result.stderr

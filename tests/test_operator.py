@@ -1,7 +1,6 @@
 """msp operator: one surface from the same engine functions, JSON parts with DESIGN §6 keys,
 an empty state, and --watch driven in a real terminal (tmux)."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import uuid
 import pytest
 
 import events as ev
-from conftest import FIXTURES
+from support import FIXTURES
 
 NY = "America/New_York"
 

@@ -1,16 +1,14 @@
 """Operator reports of DESIGN §6 on real rows: today, conversion, presence, tasks, state, trace."""
 
 import datetime as dt
-import json
 import subprocess
 import sys
-import threading
 
 import pytest
 from freezegun import freeze_time
 
 import events as ev
-from conftest import FIXTURES
+from support import FIXTURES
 
 NY = "America/New_York"
 

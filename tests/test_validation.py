@@ -1,6 +1,5 @@
 """Validation of single lines: every kind of bad input gets a precise path and message."""
 
-import copy
 import json
 
 import pytest

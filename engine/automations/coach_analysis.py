@@ -16,6 +16,7 @@ stored by the coach-tasks automation, from the event.
 
 import psycopg
 
+from ..db import as_login_role
 from ..sql import query
 from .base import Outcome, Scope, emit
 
@@ -34,7 +35,7 @@ def project_closes(conn, scope: Scope) -> None:
     added = conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace}).rowcount
     if added >= ANALYZE_AFTER:
         try:
-            with conn.transaction():
+            with as_login_role(conn):
                 conn.execute("ANALYZE closed_trades")
         except psycopg.errors.InsufficientPrivilege:
             pass  # a role that may not analyze: autovacuum will

@@ -7,6 +7,11 @@
 -- late-committing batch (DESIGN §5).
 SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s));
 
+-- name: register_workspace
+-- The workspace registry (no row-level wall) lists the workspaces that have
+-- events, for `msp automate --all-workspaces`.
+INSERT INTO workspaces (workspace) VALUES (%(workspace)s) ON CONFLICT DO NOTHING;
+
 -- name: copy_events
 COPY workflow_events (workspace, event_id, event_type, event_version, occurred_at, workflow_id,
                       parent_event_id, actor_type, symbol, event, source, source_line) FROM STDIN;

@@ -3,7 +3,8 @@
 
 -- name: plan_events
 -- The plan events to emit: one per candidate_id, unless a plan for that
--- candidate already exists (linked by links.candidate_id, or a child plan).
+-- candidate already exists (linked by links.candidate_id — the generated
+-- column plan_candidate_id — or a child plan).
 SELECT jsonb_strip_nulls(jsonb_build_object(
            'event_id', 'msp.plan.' || md5(c.candidate_id),
            'event_type', 'trade.plan.created',
@@ -47,8 +48,7 @@ FROM (
 ) c
 WHERE NOT EXISTS (
         SELECT 1 FROM workflow_events p
-        WHERE p.workspace = %(workspace)s AND p.event_type = 'trade.plan.created'
-          AND p.event #>> '{payload,links,candidate_id}' = c.candidate_id)
+        WHERE p.workspace = %(workspace)s AND p.plan_candidate_id = c.candidate_id)
   AND NOT EXISTS (
         SELECT 1 FROM workflow_events p
         WHERE p.workspace = %(workspace)s AND p.parent_event_id = c.event_id
@@ -57,18 +57,23 @@ ORDER BY c.seq
 
 -- name: skipped
 -- Passing candidates of the batch that already had a plan from elsewhere.
-SELECT e.event #>> '{payload,candidate_id}' AS item,
+-- (OFFSET 0 keeps candidate_id a column: under row-level security a jsonb
+-- expression may not be an index condition, a plain column may.)
+SELECT c.candidate_id AS item,
        'a plan for this candidate already exists' AS reason
-FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-  AND e.event_type = 'candidate.created'
-  AND e.event #>> '{payload,result}' = 'pass'
-  AND (EXISTS (SELECT 1 FROM workflow_events p
-               WHERE p.workspace = %(workspace)s AND p.event_type = 'trade.plan.created'
-                 AND p.event #>> '{payload,links,candidate_id}' = e.event #>> '{payload,candidate_id}'
-                 AND p.event_id <> 'msp.plan.' || md5(e.event #>> '{payload,candidate_id}'))
-       OR EXISTS (SELECT 1 FROM workflow_events p
-                  WHERE p.workspace = %(workspace)s AND p.parent_event_id = e.event_id
-                    AND p.event_type = 'trade.plan.created'
-                    AND p.event_id <> 'msp.plan.' || md5(e.event #>> '{payload,candidate_id}')))
-ORDER BY e.seq
+FROM (
+    SELECT e.event_id, e.seq, e.event #>> '{payload,candidate_id}' AS candidate_id
+    FROM workflow_events e
+    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+      AND e.event_type = 'candidate.created'
+      AND e.event #>> '{payload,result}' = 'pass'
+    OFFSET 0
+) c
+WHERE EXISTS (SELECT 1 FROM workflow_events p
+              WHERE p.workspace = %(workspace)s AND p.plan_candidate_id = c.candidate_id
+                AND p.event_id <> 'msp.plan.' || md5(c.candidate_id))
+   OR EXISTS (SELECT 1 FROM workflow_events p
+              WHERE p.workspace = %(workspace)s AND p.parent_event_id = c.event_id
+                AND p.event_type = 'trade.plan.created'
+                AND p.event_id <> 'msp.plan.' || md5(c.candidate_id))
+ORDER BY c.seq

@@ -22,11 +22,5 @@ SELECT count(*) FROM workflow_events WHERE workspace = %(workspace)s AND seq > %
 UPDATE automation_checkpoints SET last_seq = %(hi)s, updated_at = now() WHERE workspace = %(workspace)s
 
 -- name: workspaces
--- Every workspace with events (a skip scan over the primary key).
-WITH RECURSIVE w AS (
-    (SELECT workspace FROM workflow_events ORDER BY workspace LIMIT 1)
-    UNION ALL
-    SELECT (SELECT e.workspace FROM workflow_events e WHERE e.workspace > w.workspace ORDER BY e.workspace LIMIT 1)
-    FROM w WHERE w.workspace IS NOT NULL
-)
-SELECT workspace FROM w WHERE workspace IS NOT NULL
+-- Every workspace with events (the registry event writers keep).
+SELECT workspace FROM workspaces ORDER BY workspace

@@ -1,0 +1,199 @@
+"""Two workspaces in one database never see, count, decide or enrich each other's
+data — through every command, and through row-level security even for a query
+that forgot its workspace filter.  Hostile strings are stored verbatim and
+rendered harmlessly."""
+
+from __future__ import annotations
+
+
+import psycopg
+import pytest
+
+import events as ev
+from support import FIXTURES, invoke
+from snapshot import snapshot
+
+DAY = "2026-11-20"
+ESCAPE_PAYLOADS = [
+    "x'); DROP TABLE workflow_events; --",
+    "\x1b[2J\x1b[31mRED\x1b[0m \x1b]0;owned\x07",
+    "$(rm -rf ~) `reboot` | tee /etc/passwd && echo \"quoted\"",
+    "Robert'); DELETE FROM coach_tasks WHERE ('1'='1",
+    "\u202eevil-bidi \u0007bell \r carriage",
+]
+
+# Every read command, as a new user would run it, with options that pin the day.
+READ_COMMANDS = [
+    ("today", "--date", DAY),
+    ("conversion", "--date", DAY, "--days", "3"),
+    ("conversion", "--date", DAY, "--days", "3", "--cohort"),
+    ("presence",),
+    ("tasks", "list"),
+    ("tasks", "list", "--status", "all"),
+    ("state", "show"),
+    ("alerts", "list"),
+    ("journal", "list"),
+    ("rejects", "list"),
+    ("operator", "--date", DAY),
+    ("trace", "wf-2026-11-20-nvda-0935"),
+]
+
+
+def run(url, workspace, *args, input=None):
+    return invoke(["--database-url", url, "--workspace", workspace, "--format", "json", *args], input=input)
+
+
+def load(url, workspace, *files):
+    for f in files:
+        result = run(url, workspace, "ingest", str(f))
+        assert result.exit_code in (0, 1), result.stderr
+    assert run(url, workspace, "automate").exit_code == 0
+
+
+def hostile_events():
+    """A workflow whose free text is nothing but attack payloads."""
+    events = []
+    for n, text in enumerate(ESCAPE_PAYLOADS):
+        wf = f"wf-hostile-{n}"
+        cand = ev.candidate("TSLA", "pass", 80, workflow=wf, candidate_id=f"c-hostile-{n}",
+                            at="2026-11-20T10:00:00-05:00")
+        cand["payload"]["checks"][0]["detail"] = text
+        events.append(cand)
+        events.append(ev.journal_updated(f"j-hostile-{n}", "TSLA", workflow=wf, notes=text, strategy=text,
+                                         at="2026-11-20T10:05:00-05:00"))
+    return events
+
+
+@pytest.fixture(scope="module")
+def two_workspaces(tmp_path_factory, server_url):
+    """One database with workspace 'alpha' (the example day) and 'bravo' (the
+    week of history, bad lines and hostile strings); a second database with
+    'alpha' alone, for comparison."""
+    from support import drop_database, make_database
+    from servers import migrated
+
+    tmp = tmp_path_factory.mktemp("iso")
+    shared = migrated(make_database(server_url, "msp_iso_shared"))
+    alone = migrated(make_database(server_url, "msp_iso_alone"))
+    hostile = tmp / "hostile.jsonl"
+    ev.write(hostile, *hostile_events())
+    load(shared, "bravo", FIXTURES / "history_week.jsonl", FIXTURES / "bad_lines.jsonl", hostile)
+    load(shared, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
+    load(alone, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
+    yield shared, alone
+    drop_database(server_url, "msp_iso_shared")
+    drop_database(server_url, "msp_iso_alone")
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=lambda c: " ".join(c))
+def test_every_read_command_shows_exactly_what_it_shows_without_the_other_workspace(two_workspaces, command):
+    shared, alone = two_workspaces
+    with_neighbour = run(shared, "alpha", *command)
+    by_itself = run(alone, "alpha", *command)
+    assert with_neighbour.exit_code == by_itself.exit_code == 0, with_neighbour.stderr
+    assert comparable(with_neighbour.json()) == comparable(by_itself.json())
+    for marker in ("hostile", "DROP TABLE", "wf-2026-11-1"):  # bravo's workflows and strings
+        assert marker not in with_neighbour.stdout
+
+
+def comparable(data):
+    """Quarantine ids and times are the database's own (a sequence, now()): drop them."""
+    if isinstance(data, list):
+        return [comparable(x) for x in data]
+    if isinstance(data, dict):
+        return {k: comparable(v) for k, v in data.items() if k not in ("reject_id", "rejected_at")}
+    return data
+
+
+def ids(url, workspace, sql):
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(sql, (workspace,)).fetchall()]
+
+
+def test_no_command_of_one_workspace_decides_or_changes_the_others_items(two_workspaces):
+    shared, _ = two_workspaces
+    task = ids(shared, "bravo", "SELECT task_id FROM coach_tasks WHERE workspace = %s AND status = 'pending' LIMIT 1")[0]
+    alert = ids(shared, "bravo", "SELECT alert_id FROM alerts WHERE workspace = %s LIMIT 1")[0]
+    journal = ids(shared, "bravo", "SELECT journal_id FROM journal_entries WHERE workspace = %s LIMIT 1")[0]
+    reject = ids(shared, "bravo", "SELECT reject_id FROM rejected_lines WHERE workspace = %s LIMIT 1")[0]
+    with psycopg.connect(shared) as conn:
+        before = snapshot(conn, "bravo")
+    attempts = {
+        ("tasks", "accept", task): "task not found",
+        ("tasks", "reject", task): "task not found",
+        ("alerts", "trigger", alert, "--price", "1"): "not found",
+        ("journal", "show", journal): "not found",
+        ("journal", "auto-log", alert): "not found",
+        ("rejects", "show", str(reject)): "not found",
+        ("trace", "wf-hostile-0"): "no workflow or event with id wf-hostile-0",
+    }
+    for args, message in attempts.items():
+        result = run(shared, "alpha", *args)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert message in result.stderr.lower(), (args, result.stderr)
+    retried = run(shared, "alpha", "rejects", "retry", str(reject))
+    assert retried.exit_code == 1 and f"no quarantined line with id {reject} " in retried.stderr, retried
+    assert run(shared, "alpha", "state", "set", "--focus", "alpha only").exit_code == 0
+    assert run(shared, "alpha", "automate", "--replay", "--since", "2000-01-01T00:00:00Z").exit_code == 0
+    with psycopg.connect(shared) as conn:
+        assert snapshot(conn, "bravo") == before
+        assert conn.execute("SELECT count(*) FROM operator_state WHERE workspace = 'bravo' AND focus = 'alpha only'"
+                            ).fetchone()[0] == 0
+
+
+def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspaces):
+    """The second wall: msp's transactions run as msp_app, bound by the policies."""
+    from msp.engine.db import connect, workspace_transaction
+
+    shared, _ = two_workspaces
+    tables = ["workflow_events", "rejected_lines", "automation_checkpoints", "positions", "closed_trades", "alerts",
+              "journal_entries", "coach_analyses", "coach_tasks", "journal_enrichments", "operator_state"]
+    with psycopg.connect(shared) as admin:
+        truth = {t: dict(admin.execute(f"SELECT workspace, count(*) FROM {t} GROUP BY 1").fetchall())
+                 for t in tables}
+    assert all(truth[t].get("bravo") for t in tables if t != "operator_state"), truth
+    conn = connect(shared)
+    try:
+        for t in tables:
+            with workspace_transaction(conn, "alpha"):
+                unscoped = conn.execute(f"SELECT count(*), count(*) FILTER (WHERE workspace <> 'alpha') FROM {t}"
+                                        ).fetchone()
+            assert unscoped == (truth[t].get("alpha", 0), 0), t
+        with workspace_transaction(conn, "alpha"):  # an unscoped UPDATE touches only alpha's rows
+            changed = conn.execute("UPDATE coach_tasks SET detail = detail").rowcount
+        assert changed == truth["coach_tasks"]["alpha"]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            with workspace_transaction(conn, "alpha"):
+                conn.execute("INSERT INTO operator_state (workspace, focus) VALUES ('bravo', 'smuggled')")
+        with workspace_transaction(conn, "alpha"):
+            assert conn.execute("SELECT current_user").fetchone()[0] == "msp_app"
+    finally:
+        conn.close()
+    doctor = run(shared, "alpha", "doctor").json()
+    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 11,
+                                            "workspace_tables": 11}
+
+
+def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspaces):
+    shared, _ = two_workspaces
+    with psycopg.connect(shared) as conn:
+        stored = dict(conn.execute(
+            "SELECT journal_id, notes FROM journal_entries WHERE workspace = 'bravo' AND journal_id LIKE 'j-hostile-%%'"
+        ).fetchall())
+        details = [r[0] for r in conn.execute(
+            "SELECT event #>> '{payload,checks,0,detail}' FROM workflow_events WHERE workspace = 'bravo' "
+            "AND event_type = 'candidate.created' AND workflow_id LIKE 'wf-hostile-%%' ORDER BY workflow_id")]
+        assert conn.execute("SELECT to_regclass('workflow_events') IS NOT NULL").fetchone()[0]
+    assert [stored[f"j-hostile-{n}"] for n in range(len(ESCAPE_PAYLOADS))] == ESCAPE_PAYLOADS
+    assert details == ESCAPE_PAYLOADS
+    for n, text in enumerate(ESCAPE_PAYLOADS):
+        as_json = run(shared, "bravo", "journal", "show", f"j-hostile-{n}")
+        assert as_json.exit_code == 0 and "\x1b" not in as_json.stdout
+        assert as_json.json()["notes"] == text  # JSON escapes it and gives it back exactly
+        for fmt in ("table", "csv"):
+            shown = invoke(["--database-url", shared, "--workspace", "bravo", "--format", fmt,
+                            "journal", "show", f"j-hostile-{n}"])
+            assert shown.exit_code == 0
+            assert not any(c in shown.stdout for c in "\x1b\x07\u202e\r"), repr(shown.stdout)
+    trace = invoke(["--database-url", shared, "--workspace", "bravo", "trace", "wf-hostile-1"])
+    assert trace.exit_code == 0 and "\x1b" not in trace.stdout
