@@ -17,6 +17,7 @@ only that row with the database's message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -46,6 +47,7 @@ class StagedRow:
     event: dict
     body: bytes  # the event as JSON, event_id included
     row: bytes  # the COPY line
+    raw: bytes  # the input line exactly as read (what the quarantine keeps if the database refuses it)
 
 
 @dataclass
@@ -79,7 +81,7 @@ class StagedBatch:
             copy_text(correlation["workflow_id"]), copy_text(correlation.get("parent_event_id")),
             actor["actor_type"].encode() if actor else b"user", copy_text(symbol), copy_text(body),
             copy_text(self.source), b"%d" % line_no)) + b"\n"
-        self.rows[event_id] = StagedRow(line_no, event_id, event, body, row)
+        self.rows[event_id] = StagedRow(line_no, event_id, event, body, row, raw)
 
     @property
     def staged(self) -> int:
@@ -119,6 +121,15 @@ def insert_events(conn: psycopg.Connection, workspace: str, source: str, events_
                         {**(params or {}), "workspace": workspace, "source": source}).rowcount
 
 
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # an escaped NUL, not an escaped backslash + "u0000"
+
+
+def _storable_json(value) -> str:
+    """JSON text PostgreSQL's jsonb accepts: a NUL in a path or message (a key
+    of the bad line, say) is kept visible as the text ``\\u0000``."""
+    return _JSON_NUL.sub(r"\1\\\\u0000", orjson.dumps(value).decode())
+
+
 def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
     if not rejects:
         return
@@ -130,7 +141,7 @@ def _quarantine(conn, workspace: str, source: str, rejects: list) -> None:
             "line_nos": [r[0] for r in rejects],
             "raws": [r[1] for r in rejects],
             "truncated": [r[2] for r in rejects],
-            "errors": [orjson.dumps(r[3]).decode() for r in rejects],
+            "errors": [_storable_json(r[3]) for r in rejects],
         },
     )
 
@@ -220,8 +231,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
             except psycopg.Error as exc:
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
-                raw = row.body if row.event.get("event_id") else orjson.dumps(row.event)
-                result.late_rejects.append((row.line_no, raw, False, problems))
+                result.late_rejects.append((row.line_no, row.raw, False, problems))
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)

@@ -72,3 +72,10 @@ def scratch_database(server_url):
     yield url
     drop_database(server_url, name)
 
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many fuzz cases ran (docs/RELIABILITY.md quotes these)."""
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None and fuzz.TALLY["files"]:
+        terminalreporter.write_line(f"fuzz tally: {fuzz.TALLY}")
