@@ -206,8 +206,7 @@ def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
                 after(conn, result)
         result.conflicts.sort()
         return result
-    except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation,
-            psycopg.errors.SyntaxErrorOrAccessRuleViolation):
+    except (psycopg.DataError, psycopg.IntegrityError):  # a line the database refuses (class 22 or 23)
         pass  # fall through to the row-by-row path
     return _write_row_by_row(conn, workspace, batch, after)
 
@@ -228,6 +227,8 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                     else:
                         _copy(conn, [row])
                         result.ingested += 1
+            except psycopg.OperationalError:
+                raise  # the connection, not the line: nothing is committed, the command exits 3
             except psycopg.Error as exc:
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]

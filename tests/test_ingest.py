@@ -2,6 +2,8 @@
 
 import json
 
+import psycopg
+
 import events as ev
 
 
@@ -124,16 +126,25 @@ def test_candidate_contradiction_is_ingested_with_a_warning(msp, conn, workspace
     assert "c.jsonl:1: warning: /payload/result:" in result.stderr
 
 
-def test_a_value_the_database_refuses_is_quarantined_not_fatal(msp, conn, workspace, tmp_path):
-    odd = ev.signal(event_id="year0", at="0000-01-01T00:00:00Z")
+def test_a_value_the_database_refuses_is_quarantined_not_fatal(fresh_database, tmp_path):
+    """A line valid by the schemas that the database still refuses (here a CHECK
+    constraint this test adds): the batch is redone row by row and only that
+    line is quarantined, verbatim, with the database's reason."""
+    from support import invoke
+
+    assert invoke(["--database-url", fresh_database, "migrate"]).exit_code == 0
+    with psycopg.connect(fresh_database, autocommit=True) as admin:
+        admin.execute("ALTER TABLE workflow_events ADD CONSTRAINT refuse_zzz CHECK (symbol <> 'ZZZ')")
+    odd = ev.signal("ZZZ", event_id="refused")
     path = ev.write(tmp_path / "odd.jsonl", ev.signal(event_id="ok1"), odd, ev.signal(event_id="ok2"))
-    result = msp("ingest", path, "--format", "json")
-    # the schemas accept year 0 as a date-time; PostgreSQL does not: the batch is redone
-    # row by row and only that line is quarantined, with the database's reason
+    result = invoke(["--database-url", fresh_database, "--workspace", "w", "--format", "json", "ingest", path])
     assert result.json() == {"read": 3, "ingested": 2, "duplicates": 0, "conflicts": 0, "rejected": 1, "warnings": 0}
-    assert "odd.jsonl:2: (root): refused by the database: date/time field value out of range" in result.stderr
-    assert stored(conn, workspace, "rejected_lines") == 1
-    assert stored(conn, workspace) == 2
+    assert 'odd.jsonl:2: (root): refused by the database: new row for relation "workflow_events" violates ' \
+           'check constraint "refuse_zzz"' in result.stderr
+    with psycopg.connect(fresh_database) as conn:
+        assert conn.execute("SELECT line_no, raw FROM rejected_lines").fetchall() == \
+            [(2, (tmp_path / "odd.jsonl").read_bytes().splitlines()[1])]
+        assert conn.execute("SELECT count(*) FROM workflow_events").fetchone()[0] == 2
 
 
 def test_tenant_id_in_the_file_never_moves_an_event_to_another_workspace(msp, conn, workspace, tmp_path):
