@@ -4,9 +4,6 @@ land on another server connection, so msp may keep no session state."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import psycopg
 
 from snapshot import snapshot
@@ -66,36 +63,3 @@ def _server_side(pooled_url: str, direct_url: str) -> str:
     info = psycopg.conninfo.conninfo_to_dict(direct_url)
     info["dbname"] = pooled_url.rsplit("/", 1)[1]
     return psycopg.conninfo.make_conninfo(**info)
-
-
-def test_four_runners_and_two_ingests_at_once_through_pgbouncer(pooled_database, scratch_database, tmp_path):
-    import workload
-
-    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    workload.write_jsonl(a, 4_000, prefix="p", seed=1)
-    workload.write_jsonl(b, 4_000, prefix="p", seed=1)  # the same events: the ingests overlap entirely
-    with open(b, "ab") as f:
-        workload_more = tmp_path / "more.jsonl"
-        workload.write_jsonl(workload_more, 1_000, prefix="q", seed=2)
-        f.write(workload_more.read_bytes())
-
-    def proc(*args):
-        return subprocess.Popen([sys.executable, "-m", "msp", "--database-url", pooled_database, "--workspace",
-                                 "desk", "--format", "json", *map(str, args)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    procs = [proc("ingest", a, "--batch-size", "300"), proc("ingest", b, "--batch-size", "300")]
-    procs += [proc("automate", "--batch-size", "200") for _ in range(4)]
-    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read().decode()) for p in procs]
-    for code, _, err in results:
-        assert code == 0, err
-        assert "deadlock" not in err.lower() and "Traceback" not in err
-    assert run(pooled_database, "desk", "automate").exit_code == 0  # whatever arrived after the runners
-    # The same inputs, one after the other, on a direct connection.
-    for path in (a, b):
-        assert run(scratch_database, "desk", "ingest", path).exit_code == 0
-    assert run(scratch_database, "desk", "automate").exit_code == 0
-    with psycopg.connect(scratch_database) as d, psycopg.connect(_server_side(pooled_database, scratch_database)) as p:
-        pooled, alone = snapshot(p, "desk"), snapshot(d, "desk")
-        assert {k: len(v) for k, v in pooled.items()} == {k: len(v) for k, v in alone.items()}
-        assert pooled == alone
