@@ -99,7 +99,7 @@ class SchemaSet:
         return sorted(v for (t, v) in self.types if t == event_type)
 
     def get(self, event_type: Any, version: Any) -> Optional[TypeSchemas]:
-        if type(version) is not int:
+        if type(version) is not int or type(event_type) is not str:
             return None
         return self.types.get((event_type, version))
 

@@ -172,14 +172,16 @@ class LineChecker:
             nul = _nul_path(event, [])
             if nul is not None:
                 return Checked(errors=[Problem(pointer(nul), "the NUL character (\\u0000) cannot be stored")])
-        key = (event.get("event_type"), event.get("event_version"))
-        fast = self._fast.get(key) if type(key[1]) is int else None
+        event_type, version = event.get("event_type"), event.get("event_version")
+        # only a string type and an integer version can name a schema (a list would not even hash)
+        key = (event_type, version) if type(event_type) is str and type(version) is int else None
+        fast = self._fast.get(key) if key is not None else None
         if fast is None or not fast.is_valid(event):
             errors = self.explain(event)
             if errors:
                 return Checked(errors=errors)
         result = Checked(event=event)
-        warn = self._warns.get(key)
+        warn = self._warns.get(key) if key is not None else None
         if warn is not None and not warn.is_valid(event):
             ts = self.schemas.get(*key)
             rule = ts.warnings_schema.get("description", "")

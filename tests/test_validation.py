@@ -85,6 +85,10 @@ def test_nul_characters_cannot_be_stored():
     (lambda e: e.update(event_type="signal.exploded"), "/event_type"),
     (lambda e: e.update(event_version=2), "/event_version"),
     (lambda e: e.update(event_version="1"), "/event_version"),
+    (lambda e: e.update(event_type=["signal.created"]), "/event_type"),  # found by the fuzzer: it must not crash
+    (lambda e: e.update(event_type={"a": 1}, event_version=[1]), "/event_type"),
+    (lambda e: e.update(occurred_at="2026-11-20T09:30:00+16:00"), "/occurred_at"),  # PostgreSQL's offset limit
+    (lambda e: e.update(occurred_at="0000-01-01T00:00:00Z"), "/occurred_at"),  # PostgreSQL has no year 0
     (lambda e: e.update(surprise=True), ""),
     (lambda e: e.update(event_id="has space"), "/event_id"),
     (lambda e: e.update(event_id="x" * 129), "/event_id"),
