@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from typing import Iterator, Optional
-from urllib.parse import urlsplit
 
 import psycopg
 

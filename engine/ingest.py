@@ -16,7 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
-from .db import Database
+from . import statistics
+from .db import Database, workspace_transaction
 from .errors import InputRejected
 from .event_store import StagedBatch, WriteResult, write_batch
 from .validation import DEFAULT_MAX_LINE_BYTES, Checked, LineChecker, Problem
@@ -239,6 +240,9 @@ class Ingestor:
             else:
                 with open(path, "rb") as stream:
                     self.ingest_stream(path, stream)
+        if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
+            with workspace_transaction(self.db.conn, self.db.workspace):
+                statistics.refresh(self.db.conn, statistics.EVENT_TABLES)
         return self.report
 
 

@@ -368,3 +368,37 @@ def test_alert_trigger_and_auto_log(msp, conn, workspace, tmp_path):
                      "'journal.draft.created' AND source = 'msp:alerts'", workspace) == (1,)
     shown = msp("journal", "show", "ja_alert_plan_c-1", "--format", "json").json()
     assert shown["alert_id"] == "alert_plan_c-1"
+
+
+def test_a_bulk_load_and_a_catch_up_sweep_refresh_the_planner_statistics(fresh_database, tmp_path):
+    """With autovacuum off or behind, a year imported at once would be planned as
+    an empty table: ingest and the runner ANALYZE after bulk changes themselves."""
+    import sys
+
+    from support import ROOT, invoke
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import workload
+
+    path = tmp_path / "bulk.jsonl"
+    n = workload.write_jsonl(path, 12_000, prefix="bulk", seed=3)
+    base = ["--database-url", fresh_database, "--workspace", "bulk", "--format", "json"]
+    assert invoke(base + ["migrate"]).exit_code == 0
+
+    def analyzed():
+        with psycopg.connect(fresh_database) as c:
+            return dict(c.execute("SELECT relname, coalesce(greatest(last_analyze, last_autoanalyze), 'epoch') "
+                                  "FROM pg_stat_user_tables").fetchall())
+
+    before = analyzed()
+    assert invoke(base + ["ingest", str(path)]).json()["ingested"] == n
+    after_ingest = analyzed()
+    assert after_ingest["workflow_events"] > before["workflow_events"]
+    assert after_ingest["coach_tasks"] == before["coach_tasks"]  # ingest touches only the events
+    assert invoke(base + ["automate"]).exit_code == 0
+    after_sweep = analyzed()
+    for table in ("workflow_events", "closed_trades", "positions", "alerts", "journal_entries", "coach_tasks"):
+        assert after_sweep[table] > after_ingest[table], table
+    with psycopg.connect(fresh_database) as c:
+        estimated = c.execute("SELECT reltuples FROM pg_class WHERE relname = 'workflow_events'").fetchone()[0]
+    assert estimated >= n  # the planner knows the table is not empty

@@ -14,9 +14,7 @@ event id ``msp.coach.<md5(close event id)>``).  The analysis row itself is
 stored by the coach-tasks automation, from the event.
 """
 
-import psycopg
-
-from ..db import as_login_role
+from .. import statistics
 from ..sql import query
 from .base import Outcome, Scope, emit
 
@@ -34,11 +32,7 @@ def project_closes(conn, scope: Scope) -> None:
     statistics are refreshed, so the "last 20 closes" look-up stays an index scan."""
     added = conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace}).rowcount
     if added >= ANALYZE_AFTER:
-        try:
-            with as_login_role(conn):
-                conn.execute("ANALYZE closed_trades")
-        except psycopg.errors.InsufficientPrivilege:
-            pass  # a role that may not analyze: autovacuum will
+        statistics.refresh(conn, ("closed_trades",))
 
 
 def apply(conn, scope: Scope) -> Outcome:

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 
 import psycopg
 
+from .. import statistics
 from ..db import Database, workspace_transaction
 from ..event_store import lock_writers
 from ..sql import query
@@ -33,6 +34,7 @@ COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto
             "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
 DEFAULT_BATCH_SIZE = 5000
 SKIP_LIST_LIMIT = 200
+REFRESH_EVERY = 50_000  # events a catch-up sweep processes between statistics refreshes
 
 
 @dataclass
@@ -42,6 +44,7 @@ class RunReport:
     skipped_total: int = 0
     batches: int = 0
     workspaces: list = field(default_factory=list)
+    refreshed_at: int = 0  # events_scanned when this sweep last refreshed the planner statistics
 
     def counters(self) -> dict:
         return dict(self.counts)
@@ -80,10 +83,26 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
                           {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()[0]
         if hi is None:
             return False
+        _refresh_statistics_if_due(conn, workspace, lo, report)
         _apply(conn, Scope(workspace, lo, hi), report)
         conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
     report.batches += 1
     return True
+
+
+def _refresh_statistics_if_due(conn: psycopg.Connection, workspace: str, lo: int, report: RunReport) -> None:
+    """A catch-up sweep (a large backlog, or every REFRESH_EVERY events of one)
+    refreshes the planner's statistics first: tables that grew by thousands of
+    rows since they were last analyzed get scans instead of index look-ups."""
+    scanned = report.counts["events_scanned"]
+    if report.batches == 0:
+        due = conn.execute(query("runner.backlog_at_least"),
+                           {"workspace": workspace, "lo": lo, "n": statistics.BULK_ROWS}).fetchone()[0]
+    else:
+        due = scanned // REFRESH_EVERY > report.refreshed_at // REFRESH_EVERY
+    if due:
+        statistics.refresh(conn, statistics.AUTOMATION_TABLES)
+        report.refreshed_at = scanned
 
 
 def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: int, report: RunReport,

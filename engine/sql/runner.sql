@@ -15,6 +15,12 @@ SELECT max(seq) FROM (
     LIMIT %(size)s
 ) b
 
+-- name: backlog_at_least
+-- Whether at least %(n)s events wait after the checkpoint (stops counting there).
+SELECT count(*) >= %(n)s FROM (
+    SELECT 1 FROM workflow_events WHERE workspace = %(workspace)s AND seq > %(lo)s LIMIT %(n)s
+) b
+
 -- name: batch_count
 SELECT count(*) FROM workflow_events WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(hi)s
 
