@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -16,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # support, events, snapshot of the main suite
 sys.path.insert(0, str(HERE.parent.parent / "bench"))  # workload: the realistic event generator
 
-from support import drop_database, make_database  # noqa: E402
+from support import drop_database, make_database, swap_dbname  # noqa: E402
 from servers import Cluster, PgBouncer, migrated  # noqa: E402
 
 
@@ -59,32 +60,36 @@ def bouncer(server_url, tmp_path_factory):
     pool.stop()
 
 
+@contextmanager
+def fresh_migrated(server_url: str, prefix: str):
+    """A fresh migrated database on the test server (its name), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    migrated(make_database(server_url, name))
+    try:
+        yield name
+    finally:
+        drop_database(server_url, name)
+
+
 @pytest.fixture
 def pooled_database(server_url, bouncer):
     """A fresh migrated database, reached only through PgBouncer."""
-    name = f"msp_pool_{uuid.uuid4().hex[:8]}"
-    migrated(make_database(server_url, name))
-    yield bouncer.url(name)
-    drop_database(server_url, name)
-
-
-@pytest.fixture
-def reference_database(server_url):
-    """A second fresh migrated database, for the same work done the plain way."""
-    name = f"msp_ref_{uuid.uuid4().hex[:8]}"
-    url = migrated(make_database(server_url, name))
-    yield url
-    drop_database(server_url, name)
+    with fresh_migrated(server_url, "msp_pool") as name:
+        yield bouncer.url(name)
 
 
 @pytest.fixture
 def scratch_database(server_url):
     """A fresh migrated database on the test server; its direct URL."""
-    name = f"msp_rel_{uuid.uuid4().hex[:8]}"
-    url = migrated(make_database(server_url, name))
-    yield url
-    drop_database(server_url, name)
+    with fresh_migrated(server_url, "msp_rel") as name:
+        yield swap_dbname(server_url, name)
 
+
+@pytest.fixture
+def reference_database(server_url):
+    """A second one, for the same work done the plain way."""
+    with fresh_migrated(server_url, "msp_ref") as name:
+        yield swap_dbname(server_url, name)
 
 
 def pytest_terminal_summary(terminalreporter):
