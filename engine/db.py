@@ -29,7 +29,10 @@ APP_ROLE = "msp_app"  # the role row-level security binds (migrations/008_row_le
 SET_WORKSPACE = f"""
 SELECT set_config('msp.workspace', %s, true),
        CASE WHEN to_regrole('{APP_ROLE}') IS NULL THEN NULL
-            WHEN pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') THEN set_config('role', '{APP_ROLE}', true)
+            WHEN CASE WHEN current_setting('server_version_num')::integer >= 160000
+                      THEN pg_has_role(current_user, '{APP_ROLE}', 'SET')  -- 16+: membership may not allow SET ROLE
+                      ELSE pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') END
+            THEN set_config('role', '{APP_ROLE}', true)
        END
 """
 

@@ -20,14 +20,18 @@ EXCEPTION
 END
 $$;
 
+-- The migrating (login) user must be able to SET ROLE msp_app.  On 16+ a role
+-- created by a non-superuser is granted to its creator without SET, so the
+-- grant is made explicitly (a repeat grant is a no-op).
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'msp_app')
-       AND NOT pg_has_role(current_user, 'msp_app', 'MEMBER') THEN
+       AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         EXECUTE format('GRANT msp_app TO %I', current_user);
     END IF;
 EXCEPTION
-    WHEN insufficient_privilege THEN RAISE NOTICE 'msp: may not grant msp_app to %', current_user;
+    WHEN insufficient_privilege OR invalid_grant_operation THEN
+        RAISE NOTICE 'msp: may not grant msp_app to %', current_user;
 END
 $$;
 

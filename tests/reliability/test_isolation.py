@@ -197,3 +197,35 @@ def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspa
             assert not any(c in shown.stdout for c in "\x1b\x07\u202e\r"), repr(shown.stdout)
     trace = invoke(["--database-url", shared, "--workspace", "bravo", "trace", "wf-hostile-1"])
     assert trace.exit_code == 0 and "\x1b" not in trace.stdout
+
+
+def test_the_wall_stands_for_a_non_superuser_owner_as_on_managed_postgres(tmp_path_factory):
+    """On RDS, Neon and the like msp's user owns its database and may create
+    roles but is no superuser.  On a fresh server (no msp_app yet) that user
+    migrates, creates the app role itself and works behind the wall."""
+    from servers import Cluster
+
+    cluster = Cluster(tmp_path_factory.mktemp("managed")).init()
+    cluster.start()
+    try:
+        with psycopg.connect(cluster.url(), autocommit=True) as admin:
+            admin.execute("CREATE ROLE desk_owner LOGIN CREATEROLE PASSWORD 'desk-pw'")
+            admin.execute("CREATE DATABASE desk OWNER desk_owner")
+        url = f"postgresql://desk_owner:desk-pw@127.0.0.1:{cluster.port}/desk"
+        assert run(url, "alpha", "migrate").exit_code == 0
+        load(url, "alpha", FIXTURES / "trading_day.jsonl")
+        load(url, "bravo", FIXTURES / "history_week.jsonl")
+        doctor = run(url, "alpha", "doctor").json()
+        assert doctor["row_level_security"]["active"] is True, doctor
+        today = run(url, "alpha", "today", "--date", DAY).json()
+        assert today["counts"]["signals"] == 10
+        from msp.engine.db import connect, workspace_transaction
+
+        conn = connect(url)
+        try:
+            with workspace_transaction(conn, "alpha"):
+                assert conn.execute("SELECT count(DISTINCT workspace) FROM workflow_events").fetchone()[0] == 1
+        finally:
+            conn.close()
+    finally:
+        cluster.stop("immediate")
