@@ -30,7 +30,9 @@ def project_closes(conn, scope: Scope) -> None:
     """Bring every stored close into the coach's sample before analysing the batch.
     After a large catch-up (a first sweep over imported history) the table's
     statistics are refreshed, so the "last 20 closes" look-up stays an index scan."""
-    added = conn.execute(query("coach_analysis.project_closes"), {"workspace": scope.workspace}).rowcount
+    params = {"workspace": scope.workspace}
+    floor = conn.execute(query("coach_analysis.projected_up_to"), params).fetchone()[0]
+    added = conn.execute(query("coach_analysis.project_closes"), {**params, "floor": floor}).rowcount
     if added >= ANALYZE_AFTER:
         statistics.refresh(conn, ("closed_trades",))
 

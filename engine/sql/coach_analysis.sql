@@ -11,9 +11,13 @@ SELECT %(workspace)s, e.event_id, e.seq, e.event #>> '{payload,trade_id}', e.eve
        (e.event #>> '{payload,closed_at}')::timestamptz, e.occurred_at
 FROM workflow_events e
 WHERE e.workspace = %(workspace)s
-  AND e.seq > (SELECT coalesce(max(c.close_seq), 0) FROM closed_trades c WHERE c.workspace = %(workspace)s)
+  AND e.seq > %(floor)s  -- a value, not a subquery: the planner then walks seq, not every close in history
   AND e.event_type = 'trade.closed'
 ON CONFLICT DO NOTHING
+
+-- name: projected_up_to
+-- The seq of the newest close already in the coach's sample.
+SELECT coalesce(max(close_seq), 0) FROM closed_trades WHERE workspace = %(workspace)s
 
 -- name: analysis_events
 -- Statistics over the workspace's last 20 closes up to and including this
