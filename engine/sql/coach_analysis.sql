@@ -77,8 +77,8 @@ FROM (
         FROM (
             SELECT t.realized_pnl AS pnl
             FROM closed_trades t
-            WHERE t.workspace = c.workspace
-              AND (t.workspace, t.closed_at, t.close_event_id) <= (c.workspace, c.closed_at, c.close_event_id)
+            WHERE t.workspace = c.workspace  -- equality, then the row bound: the scan starts at the bound
+              AND (t.closed_at, t.close_event_id) <= (c.closed_at, c.close_event_id)
             ORDER BY t.workspace DESC, t.closed_at DESC, t.close_event_id DESC
             LIMIT 20
         ) l
