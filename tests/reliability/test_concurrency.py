@@ -5,6 +5,7 @@ the user."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -39,7 +40,11 @@ def test_two_overlapping_ingests_and_four_runners_at_once_give_exact_counts(raci
     n_a = workload.write_jsonl(a, 4_000, prefix="p", seed=1)
     workload.write_jsonl(b, 4_000, prefix="p", seed=1)  # the same events: the ingests overlap entirely
     more = tmp_path / "more.jsonl"
-    n_more = workload.write_jsonl(more, 1_000, prefix="q", seed=2)
+    # b's own events come after a's year: a coach analysis is computed once, from the closes stored
+    # when a runner reaches it, so closes older than an analysed one arriving later (a backfill)
+    # would make the outcome depend on the runners' timing, not on what this test is about.
+    n_more = workload.write_jsonl(more, 1_000, prefix="q", seed=2,
+                                  start=datetime.datetime(2026, 11, 25, 14, 30, tzinfo=datetime.timezone.utc))
     with open(b, "ab") as f:  # b = a + 1,000 events of its own
         f.write(more.read_bytes())
 
