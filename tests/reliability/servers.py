@@ -55,8 +55,14 @@ def _give(path: Path, user: Optional[str]) -> None:
     entry = pwd.getpwnam(user)
     for p in [path, *path.rglob("*")]:
         os.chown(p, entry.pw_uid, entry.pw_gid)
+    _let_traverse(path, 0o055)
+
+
+def _let_traverse(path: Path, bits: int = 0o001) -> None:
+    """Let other users reach ``path`` (the binaries may sit under a root-only home)."""
     for parent in path.parents:
-        parent.chmod(parent.stat().st_mode | 0o055)
+        if parent.stat().st_mode & bits != bits:
+            parent.chmod(parent.stat().st_mode | bits)
         if parent == parent.parent:
             break
 
@@ -87,6 +93,8 @@ class Cluster:
         self.port = free_port()
         self.user = _service_user()
         self.bin = _bin_path()
+        if self.user is not None:
+            _let_traverse(self.bin)
 
     def url(self, dbname: str = "postgres", password: Optional[str] = PASSWORD, port: Optional[int] = None) -> str:
         auth = "postgres" if password is None else f"postgres:{password}"
