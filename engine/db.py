@@ -122,6 +122,28 @@ def workspace_transaction(conn: psycopg.Connection, workspace: str) -> Iterator[
         yield conn
 
 
+# An ingest batch's transaction: the workspace, and the login role (PostgreSQL
+# refuses COPY FROM under row-level security).  Returns the role it replaced.
+SET_WORKSPACE_AS_LOGIN = """
+SELECT was.role, set_config('msp.workspace', %s, true), set_config('role', 'none', true)
+FROM (SELECT current_setting('role') AS role OFFSET 0) AS was
+"""
+
+
+@contextmanager
+def login_role_transaction(conn: psycopg.Connection, workspace: str) -> Iterator[psycopg.Connection]:
+    """A workspace transaction that runs as the login role, for the event
+    writer's COPY (every statement in it names its workspace; the rows' workspace
+    column comes from msp, never from the input).  Nested in another
+    transaction it is a savepoint, and the outer transaction gets its role back."""
+    nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction():
+        previous = conn.execute(SET_WORKSPACE_AS_LOGIN, (workspace,)).fetchone()[0]
+        yield conn
+        if nested:
+            conn.execute("SELECT set_config('role', %s, true)", (previous,))
+
+
 @contextmanager
 def as_login_role(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
     """Inside a workspace transaction, step back to the login role for an

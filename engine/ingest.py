@@ -27,6 +27,7 @@ STDIN_SOURCE = "<stdin>"
 DEFAULT_BATCH_LINES = 5000
 BATCH_BYTES = 8 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
+WRITER_SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) while a writer thread runs
 LIST_LIMIT = 1000  # conflicts/warnings kept for the report; counts stay exact
 
 
@@ -219,6 +220,10 @@ class Ingestor:
 
     def ingest_stream(self, source: str, stream: BinaryIO) -> None:
         """Read, validate and write one stream; parse batch N+1 while batch N is written."""
+        # The writer thread needs the GIL back after every round trip to the server; with
+        # the default 5 ms switch interval the parsing thread keeps it that long each time.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
             pending: Optional[Future] = None
             try:
@@ -230,6 +235,7 @@ class Ingestor:
                     self._account(*pending.result())
                     pending = None
             finally:
+                sys.setswitchinterval(switch_interval)
                 if pending is not None:
                     pending.cancel()
 

@@ -4,13 +4,11 @@
 -- Event writers of one workspace take turns: a transaction-scoped lock held
 -- from the first insert to commit, so seq order is commit order within a
 -- workspace and the runner's "seq above the checkpoint" sweep never skips a
--- late-committing batch (DESIGN §5).
-SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s));
-
--- name: register_workspace
--- The workspace registry (no row-level wall) lists the workspaces that have
--- events, for `msp automate --all-workspaces`.
-INSERT INTO workspaces (workspace) VALUES (%(workspace)s) ON CONFLICT DO NOTHING;
+-- late-committing batch (DESIGN §5).  Under the lock, the workspace goes into
+-- the registry (no row-level wall) that `msp automate --all-workspaces` reads;
+-- one statement, as the writer pays a round trip per batch.
+WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s)))
+INSERT INTO workspaces (workspace) SELECT %(workspace)s FROM locked ON CONFLICT DO NOTHING;
 
 -- name: copy_events
 COPY workflow_events (workspace, event_id, event_type, event_version, occurred_at, workflow_id,
