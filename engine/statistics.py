@@ -21,17 +21,42 @@ BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itse
 WORKFLOW_EVENTS = ("workflow_events (workspace, seq, event_id, event_type, occurred_at, workflow_id, parent_event_id, "
                    "actor_type, symbol, plan_candidate_id)")
 EVENT_TABLES = (WORKFLOW_EVENTS,)
-AUTOMATION_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", "alerts", "journal_entries",
-                     "coach_analyses", "coach_tasks", "journal_enrichments")
+# The tables the automations look rows up in (the rest they only insert into by unique key) …
+LOOKUP_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", "journal_entries")
+# … and every table a sweep fills, for the reports that read them.
+AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", "coach_analyses", "coach_tasks", "journal_enrichments")
+
+
+# A table's statistics are stale once it has doubled (and holds 8 pages at
+# least) since its last ANALYZE: the planner scales row counts with a table's
+# size by itself, but its column statistics (the values of event_type, the
+# range of seq) are those of the table it last sampled.  Doubling keeps the
+# total cost of a growing table's ANALYZEs under twice one ANALYZE of its final
+# size; ten thousand events added to millions cost none.  Measured by the size
+# on disk against the pages ANALYZE saw, so a writer sees its own growth at once
+# (the cumulative statistics views lag behind commits).
+STALE = """
+SELECT c.relname
+FROM pg_class c
+WHERE c.oid = ANY(%(tables)s::regclass[])
+  AND pg_relation_size(c.oid) / current_setting('block_size')::integer >= greatest(8, 2 * c.relpages)
+"""
+
+
+def _name(table: str) -> str:
+    return table.split(" ", 1)[0]
 
 
 def refresh(conn: psycopg.Connection, tables: tuple[str, ...]) -> bool:
-    """ANALYZE ``tables`` (inside the caller's transaction, as the login role:
-    only a table's owner may).  False when the login role may not."""
+    """ANALYZE those of ``tables`` whose statistics are stale (inside the
+    caller's transaction, as the login role: only a table's owner may).
+    False when the login role may not."""
+    stale = {row[0] for row in conn.execute(STALE, {"tables": [_name(t) for t in tables]}).fetchall()}
     try:
         with as_login_role(conn):
             for table in tables:
-                conn.execute(f"ANALYZE {table}")  # names from the constants above, never from input
+                if _name(table) in stale:
+                    conn.execute(f"ANALYZE {table}")  # names from the constants above, never from input
         return True
     except psycopg.errors.InsufficientPrivilege:
         return False

@@ -34,7 +34,6 @@ COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto
             "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
 DEFAULT_BATCH_SIZE = 5000
 SKIP_LIST_LIMIT = 200
-REFRESH_EVERY = 50_000  # events a catch-up sweep processes between statistics refreshes
 
 
 @dataclass
@@ -44,7 +43,7 @@ class RunReport:
     skipped_total: int = 0
     batches: int = 0
     workspaces: list = field(default_factory=list)
-    refreshed_at: int = 0  # events_scanned when this sweep last refreshed the planner statistics
+    catching_up: bool = False  # the sweep started with a large backlog (it keeps the statistics current)
 
     def counters(self) -> dict:
         return dict(self.counts)
@@ -91,18 +90,16 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
 
 
 def _refresh_statistics_if_due(conn: psycopg.Connection, workspace: str, lo: int, report: RunReport) -> None:
-    """A catch-up sweep (a large backlog, or every REFRESH_EVERY events of one)
-    refreshes the planner's statistics first: tables that grew by thousands of
-    rows since they were last analyzed get scans instead of index look-ups."""
-    scanned = report.counts["events_scanned"]
+    """A catch-up sweep (a backlog of BULK_ROWS events or more) keeps the
+    planner's statistics current as it goes: before each batch, the tables the
+    automations look rows up in are analyzed if they doubled since their last
+    ANALYZE, so tables filling by thousands of rows keep their index look-ups;
+    at the end of the sweep every table it filled is (for the reports)."""
     if report.batches == 0:
-        due = conn.execute(query("runner.backlog_at_least"),
-                           {"workspace": workspace, "lo": lo, "n": statistics.BULK_ROWS}).fetchone()[0]
-    else:
-        due = scanned // REFRESH_EVERY > report.refreshed_at // REFRESH_EVERY
-    if due:
-        statistics.refresh(conn, statistics.AUTOMATION_TABLES)
-        report.refreshed_at = scanned
+        report.catching_up = conn.execute(query("runner.backlog_at_least"),
+                                          {"workspace": workspace, "lo": lo, "n": statistics.BULK_ROWS}).fetchone()[0]
+    if report.catching_up:
+        statistics.refresh(conn, statistics.LOOKUP_TABLES)
 
 
 def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: int, report: RunReport,
@@ -132,6 +129,9 @@ def sweep_workspace(conn: psycopg.Connection, workspace: str, *, batch_size: int
         _replay(conn, workspace, since, batch_size, report, stop)
     while not stop() and _sweep_batch(conn, workspace, batch_size, report):
         pass
+    if report.catching_up:  # what the last batches added, for the reports and the next sweep
+        with workspace_transaction(conn, workspace):
+            statistics.refresh(conn, statistics.AUTOMATION_TABLES)
     return report
 
 
