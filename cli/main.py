@@ -128,6 +128,13 @@ def _driver_errors() -> tuple:
     return psycopg.OperationalError, psycopg.InterfaceError
 
 
+def _server_errors() -> tuple:
+    """Any other error the server reported (a schema that does not match, say)."""
+    import psycopg
+
+    return (psycopg.DatabaseError,)
+
+
 def main(argv=None) -> None:
     """Entry point: run the group, turning expected failures into one line + exit code."""
     try:
@@ -148,6 +155,11 @@ def main(argv=None) -> None:
 
         error = database_error(exc, context.last_database_url or "")
         click.echo(f"msp: error: {error.message}", err=True)
+        sys.exit(EXIT_DATABASE)
+    except _server_errors() as exc:
+        primary = (exc.diag.message_primary or str(exc)).splitlines()[0]
+        click.echo(f"msp: error: the database refused a statement: {primary} (SQLSTATE {exc.sqlstate}); "
+                   f"`msp doctor` shows the server and migration level in use", err=True)
         sys.exit(EXIT_DATABASE)
     except KeyboardInterrupt:
         click.echo("msp: interrupted", err=True)

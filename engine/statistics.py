@@ -20,11 +20,12 @@ BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itse
 # statistics no query uses and whose sampling costs most of the ANALYZE.
 WORKFLOW_EVENTS = ("workflow_events (workspace, seq, event_id, event_type, occurred_at, workflow_id, parent_event_id, "
                    "actor_type, symbol, plan_candidate_id)")
-EVENT_TABLES = (WORKFLOW_EVENTS,)
+EVENT_TABLES = (WORKFLOW_EVENTS, "workflow_stages")  # what an ingest fills (the stages by trigger)
 # The tables the automations look rows up in (the rest they only insert into by unique key) …
 LOOKUP_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", "journal_entries")
 # … and every table a sweep fills, for the reports that read them.
-AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", "coach_analyses", "coach_tasks", "journal_enrichments")
+AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", "coach_analyses", "coach_tasks", "journal_enrichments",
+                                     "workflow_stages")
 
 
 # A table's statistics are stale once it has doubled (and holds 8 pages at

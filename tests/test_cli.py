@@ -7,9 +7,10 @@ import subprocess
 import sys
 import zipfile
 
+import psycopg
 import pytest
 
-from support import ROOT, invoke, run_process
+from support import FIXTURES, ROOT, invoke, run_process
 from msp.cli.main import COMMANDS
 
 
@@ -112,3 +113,19 @@ def test_the_wheel_carries_schemas_migrations_sql_and_fixtures(tmp_path):
     assert "msp/engine/sql/events.sql" in names
     assert "msp/fixtures/trading_day.jsonl" in names
     assert "msp/cli/commands/ingest.py" in names
+
+
+def test_a_statement_the_server_refuses_is_one_line_and_exit_3_with_nothing_stored(fresh_database):
+    """A database whose schema does not match msp's (here a table dropped by hand)."""
+    base = ["--database-url", fresh_database, "--workspace", "w"]
+    assert invoke(base + ["migrate"]).exit_code == 0
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        conn.execute("DROP TABLE workflow_stages")
+    result = invoke(base + ["ingest", str(FIXTURES / "trading_day.jsonl")])
+    assert result.exit_code == 3
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1:] == [  # after the line warnings printed as they came
+        'msp: error: the database refused a statement: relation "workflow_stages" does not exist (SQLSTATE 42P01); '
+        "`msp doctor` shows the server and migration level in use"]
+    with psycopg.connect(fresh_database) as conn:
+        assert conn.execute("SELECT count(*) FROM workflow_events").fetchone()[0] == 0

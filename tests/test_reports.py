@@ -241,3 +241,42 @@ def test_csv_and_table_formats(loaded):
     presence_csv = loaded("presence", "--format", "csv").stdout
     assert presence_csv.startswith("section,key,value")
     assert loaded("tasks", "list", "--format", "csv").stdout.startswith("task_id,status,priority")
+
+
+def stage_rows(conn, workspace):
+    return conn.execute("SELECT workflow_id, first_at, last_at, signals, candidates, plans, executions, closed, "
+                        "coach_analyses, tasks_suggested, tasks_accepted FROM workflow_stages "
+                        "WHERE workspace = %s ORDER BY workflow_id", (workspace,)).fetchall()
+
+
+def test_the_cohort_stages_follow_every_writer_and_never_count_a_duplicate(loaded, conn, workspace, tmp_path):
+    """`conversion --cohort` reads workflow_stages, which a trigger keeps in step
+    with the rows each insert actually stored: ingest, the automations, a task decision."""
+    before = stage_rows(conn, workspace)
+    assert len(before) == 25  # the workflows of the fixtures with a loop event
+    flags = {row[0]: row[3:] for row in before}
+    assert sum(f[4] for f in flags.values()) == 19 and all(f[5] for f in flags.values() if f[4])  # closed → coach
+    assert not any(f[7] for f in flags.values())  # nothing accepted yet
+    # the same files again: every line a duplicate, no stage moves
+    again = loaded("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate",
+                   "--format", "json")
+    assert again.exit_code == 0 and stage_rows(conn, workspace) == before
+    task, workflow = conn.execute("SELECT task_id, workflow_id FROM coach_tasks WHERE workspace = %s "
+                                  "ORDER BY task_id LIMIT 1", (workspace,)).fetchone()
+    assert loaded("tasks", "accept", task).exit_code == 0
+    after = {row[0]: row[3:] for row in stage_rows(conn, workspace)}
+    assert after[workflow][7] is True and sum(f[7] for f in after.values()) == 1
+    cohort = loaded("conversion", "--cohort", "--days", "30", "--date", "2026-11-20", "--format", "json").json()
+    assert cohort["workflows"] == 25
+    assert {s["rate"]: (s["converted"], s["reached"]) for s in cohort["stages"]}["task_accept"] == (1, 19)
+
+
+def test_the_migration_backfills_the_stages_of_history_exactly_as_the_trigger_keeps_them(loaded, conn, workspace):
+    from msp.engine.migrations import load_migrations
+
+    kept = stage_rows(conn, workspace)
+    migration = next(m for m in load_migrations() if m.filename == "010_workflow_stages.sql")
+    with conn.transaction():
+        conn.execute("DELETE FROM workflow_stages WHERE workspace = %s", (workspace,))
+        conn.execute(migration.sql)  # idempotent: re-running it only rebuilds what is missing
+    assert stage_rows(conn, workspace) == kept and len(kept) == 25
