@@ -280,3 +280,30 @@ def test_the_migration_backfills_the_stages_of_history_exactly_as_the_trigger_ke
         conn.execute("DELETE FROM workflow_stages WHERE workspace = %s", (workspace,))
         conn.execute(migration.sql)  # idempotent: re-running it only rebuilds what is missing
     assert stage_rows(conn, workspace) == kept and len(kept) == 25
+
+
+def test_presence_counts_pending_tasks_from_a_count_the_triggers_keep_exact(loaded, conn, workspace):
+    def pending():
+        return loaded("presence", "--format", "json").json()["pending_tasks"]
+
+    def truth():
+        return conn.execute("SELECT count(*) FROM coach_tasks WHERE workspace = %s AND status = 'pending'",
+                            (workspace,)).fetchone()[0]
+
+    assert pending() == truth() == 23
+    first, second = [t["task_id"] for t in loaded("tasks", "list", "--format", "json").json()[:2]]
+    assert loaded("tasks", "accept", first).exit_code == 0
+    assert loaded("tasks", "reject", second).exit_code == 0
+    assert loaded("tasks", "reject", first).exit_code == 1  # refused: decided once
+    assert pending() == truth() == 21
+    again = loaded("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate")
+    assert again.exit_code == 0 and pending() == 21  # duplicates suggest nothing twice
+    conn.execute("UPDATE coach_tasks SET detail = detail WHERE workspace = %s", (workspace,))
+    assert pending() == 21  # an update that moves no status moves no count
+    from msp.engine.migrations import load_migrations
+
+    migration = next(m for m in load_migrations() if m.filename == "011_pending_task_counts.sql")
+    with conn.transaction():
+        conn.execute("UPDATE pending_task_counts SET pending = 999 WHERE workspace = %s", (workspace,))
+        conn.execute(migration.sql)  # re-running it recounts
+    assert pending() == truth() == 21

@@ -19,7 +19,8 @@ WHERE workspace = %(workspace)s AND event_type = 'candidate.created'
 SELECT attention_score, cognitive_load FROM operator_state WHERE workspace = %(workspace)s
 
 -- name: pending_tasks
-SELECT count(*) FROM coach_tasks WHERE workspace = %(workspace)s AND status = 'pending'
+-- Kept by triggers on coach_tasks (migrations/011_pending_task_counts.sql).
+SELECT coalesce((SELECT pending FROM pending_task_counts WHERE workspace = %(workspace)s), 0)
 
 -- name: top_attention
 SELECT symbol, max(confidence) AS confidence, count(*) AS hits, max(occurred_at) AS last_seen,

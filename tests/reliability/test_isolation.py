@@ -148,7 +148,7 @@ def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspac
     shared, _ = two_workspaces
     tables = ["workflow_events", "rejected_lines", "automation_checkpoints", "positions", "closed_trades", "alerts",
               "journal_entries", "coach_analyses", "coach_tasks", "journal_enrichments", "operator_state",
-              "workflow_stages"]
+              "workflow_stages", "pending_task_counts"]
     with psycopg.connect(shared) as admin:
         truth = {t: dict(admin.execute(f"SELECT workspace, count(*) FROM {t} GROUP BY 1").fetchall())
                  for t in tables}
@@ -171,8 +171,8 @@ def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspac
     finally:
         conn.close()
     doctor = run(shared, "alpha", "doctor").json()
-    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 12,
-                                            "workspace_tables": 12}
+    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 13,
+                                            "workspace_tables": 13}
 
 
 def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspaces):
