@@ -29,6 +29,17 @@ def test_help_lists_every_command_with_a_description_and_examples():
     assert "Examples:" in result.stdout and "msp demo" in result.stdout
 
 
+def test_help_starts_without_the_database_driver_or_the_validators():
+    """`msp --help` must start fast: nothing heavy is imported to print it (a
+    structural check of what the wall-clock target in bench/reports.py measures)."""
+    probe = ("import sys, runpy; sys.argv = ['msp', '--help']\n"
+             "try:\n    runpy.run_module('msp', run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
+             "heavy = sorted(m for m in ('psycopg', 'jsonschema', 'jsonschema_rs', 'rich', 'sqlglot', 'pydantic')"
+             " if m in sys.modules)\nprint('HEAVY', heavy, code)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
+
+
 def test_every_command_has_help_with_an_example():
     for name in COMMANDS:
         result = invoke([name, "--help"])
