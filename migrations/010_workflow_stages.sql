@@ -84,22 +84,25 @@ BEGIN
 END
 $$;
 
--- The same wall as every other workspace table (migrations/008_row_level_security.sql).
-ALTER TABLE workflow_stages ENABLE ROW LEVEL SECURITY;
-
-DO $$
+-- The wall of migrations/008_row_level_security.sql, for a workspace table
+-- added later: row-level security, the workspace policy, msp_app's grants.
+CREATE OR REPLACE FUNCTION msp_wall_off(t text) RETURNS void
+LANGUAGE plpgsql AS $fn$
 BEGIN
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     IF NOT EXISTS (SELECT 1 FROM pg_policies
-                   WHERE schemaname = current_schema() AND tablename = 'workflow_stages'
+                   WHERE schemaname = current_schema() AND tablename = t
                      AND policyname = 'msp_workspace_wall') THEN
-        CREATE POLICY msp_workspace_wall ON workflow_stages
-            USING (workspace = current_setting('msp.workspace', true))
-            WITH CHECK (workspace = current_setting('msp.workspace', true));
+        EXECUTE format($p$CREATE POLICY msp_workspace_wall ON %I
+                          USING (workspace = current_setting('msp.workspace', true))
+                          WITH CHECK (workspace = current_setting('msp.workspace', true))$p$, t);
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'msp_app') THEN
-        GRANT SELECT, INSERT, UPDATE ON workflow_stages TO msp_app;
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I TO msp_app', t);
     END IF;
 END
-$$;
+$fn$;
+
+SELECT msp_wall_off('workflow_stages');
 
 ANALYZE workflow_stages;

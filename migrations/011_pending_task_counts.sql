@@ -49,20 +49,5 @@ INSERT INTO pending_task_counts AS c (workspace, pending)
 SELECT workspace, count(*) FILTER (WHERE status = 'pending') FROM coach_tasks GROUP BY workspace
 ON CONFLICT (workspace) DO UPDATE SET pending = excluded.pending;
 
--- The same wall as every other workspace table (migrations/008_row_level_security.sql).
-ALTER TABLE pending_task_counts ENABLE ROW LEVEL SECURITY;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_policies
-                   WHERE schemaname = current_schema() AND tablename = 'pending_task_counts'
-                     AND policyname = 'msp_workspace_wall') THEN
-        CREATE POLICY msp_workspace_wall ON pending_task_counts
-            USING (workspace = current_setting('msp.workspace', true))
-            WITH CHECK (workspace = current_setting('msp.workspace', true));
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'msp_app') THEN
-        GRANT SELECT, INSERT, UPDATE ON pending_task_counts TO msp_app;
-    END IF;
-END
-$$;
+-- The same wall as every other workspace table (migrations/010_workflow_stages.sql).
+SELECT msp_wall_off('pending_task_counts');
