@@ -71,7 +71,8 @@ class StagedBatch:
     def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict) -> None:
         first = self.rows.get(event_id)
         if first is not None:
-            same = derived or orjson.loads(first.body) == event
+            # two derived ids are equal only for equal content; otherwise compare the documents
+            same = (derived and first.derived) or orjson.loads(first.body) == event
             self.repeats.append((line_no, event_id, same))
             return
         if not self._fields:

@@ -2,6 +2,7 @@
 
 import json
 
+import orjson
 import psycopg
 
 import events as ev
@@ -187,3 +188,20 @@ def test_rejects_list_show_and_retry(msp, conn, workspace, tmp_path):
                         (reject_id,)).fetchone() == ("retried", "retry-me")
     assert stored(conn, workspace) == 1
     assert msp("rejects", "show", 999999999).exit_code == 1
+
+
+def test_a_repeated_id_in_one_batch_is_compared_by_content_unless_both_ids_are_content_hashes():
+    from msp.engine.event_store import StagedBatch
+
+    first = {"event_id": "h:0123", "event_type": "signal.created", "event_version": 1,
+             "occurred_at": "2026-11-20T09:30:00Z", "correlation": {"workflow_id": "wf"}, "payload": {"symbol": "AAPL"}}
+    other = {**first, "payload": {"symbol": "MSFT"}}
+    batch = StagedBatch("f.jsonl", "w")
+    batch.add_event(1, "h:0123", False, orjson.dumps(first), first)  # an explicit id that looks like a hash
+    batch.add_event(2, "h:0123", True, b"...", {k: v for k, v in other.items() if k != "event_id"})
+    batch.add_event(3, "h:0123", False, orjson.dumps(first), first)
+    assert batch.repeats == [(2, "h:0123", False), (3, "h:0123", True)]
+    hashed = StagedBatch("f.jsonl", "w")
+    hashed.add_event(1, "h:0123", True, b"...", {k: v for k, v in first.items() if k != "event_id"})
+    hashed.add_event(2, "h:0123", True, b"...", {k: v for k, v in first.items() if k != "event_id"})
+    assert hashed.repeats == [(2, "h:0123", True)]
