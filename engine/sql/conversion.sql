@@ -1,9 +1,12 @@
 -- msp conversion --cohort: per workflow, of the workflows that reached a
--- stage, the share that reached the next.  The cohort is every workflow whose
--- loop activity overlaps the window (its first loop event before the window's
--- end, its last at or after its start); stages reached count over all time.
+-- stage, the share that reached the next.  The cohort is every workflow with a
+-- loop event in the window; stages reached count over all time.
 -- workflow_stages (migrations/010_workflow_stages.sql) holds one row per
--- workflow, kept in step with the events by a trigger.
+-- workflow — its stage flags and the times of its first and last loop event —
+-- kept in step with the events by a trigger.  A workflow whose first or last
+-- loop event falls in the window is in; one whose loop activity spans the
+-- whole window (a task decided weeks after its close, say) is in only if an
+-- event of it falls inside, which its few events answer.
 
 -- name: cohort
 SELECT count(*) FILTER (WHERE signals) AS signals,
@@ -19,5 +22,12 @@ SELECT count(*) FILTER (WHERE signals) AS signals,
        count(*) FILTER (WHERE tasks_suggested) AS tasks_suggested,
        count(*) FILTER (WHERE tasks_suggested AND tasks_accepted) AS tasks_suggested_tasks_accepted,
        count(*) AS workflows
-FROM workflow_stages
-WHERE workspace = %(workspace)s AND last_at >= %(start)s AND first_at < %(end)s
+FROM workflow_stages s
+WHERE s.workspace = %(workspace)s AND s.last_at >= %(start)s AND s.first_at < %(end)s
+  AND (s.first_at >= %(start)s OR s.last_at < %(end)s
+       OR EXISTS (SELECT 1 FROM workflow_events e
+                  WHERE e.workspace = %(workspace)s AND e.workflow_id = s.workflow_id
+                    AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+                    AND e.event_type IN ('signal.created', 'candidate.created', 'trade.plan.created',
+                                         'trade.executed', 'trade.closed', 'coach.analysis.generated',
+                                         'strategy.rule.suggested', 'strategy.rule.applied')))
