@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
@@ -74,6 +76,32 @@ class IngestCallbacks:
     on_warning: Optional[Callable[[LineIssue], None]] = None
     on_conflict: Optional[Callable[[LineIssue], None]] = None
     on_progress: Optional[Callable[[int], None]] = None  # bytes read since the last call
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextmanager
+def short_switch_interval() -> Iterator[None]:
+    """While a writer thread runs: it needs the GIL back after every round trip
+    to the server, and with the default 5 ms switch interval the parsing thread
+    keeps it that long each time.  The interval is process-wide, so concurrent
+    ingests (msp used as a library) share one setting and the last restores it."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 def check_sources(paths: Iterable[str]) -> list[str]:
@@ -220,11 +248,7 @@ class Ingestor:
 
     def ingest_stream(self, source: str, stream: BinaryIO) -> None:
         """Read, validate and write one stream; parse batch N+1 while batch N is written."""
-        # The writer thread needs the GIL back after every round trip to the server; with
-        # the default 5 ms switch interval the parsing thread keeps it that long each time.
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
+        with short_switch_interval(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
             pending: Optional[Future] = None
             try:
                 for batch in self._batches(source, stream):
@@ -235,7 +259,6 @@ class Ingestor:
                     self._account(*pending.result())
                     pending = None
             finally:
-                sys.setswitchinterval(switch_interval)
                 if pending is not None:
                     pending.cancel()
 
@@ -248,7 +271,7 @@ class Ingestor:
                     self.ingest_stream(path, stream)
         if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
             with workspace_transaction(self.db.conn, self.db.workspace):
-                statistics.refresh(self.db.conn, statistics.EVENT_TABLES)
+                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=self.report.ingested)
         return self.report
 
 

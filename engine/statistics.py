@@ -29,18 +29,22 @@ AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", "coach_analyses", "coach_tasks", 
 
 
 # A table's statistics are stale once it has doubled (and holds 8 pages at
-# least) since its last ANALYZE: the planner scales row counts with a table's
-# size by itself, but its column statistics (the values of event_type, the
-# range of seq) are those of the table it last sampled.  Doubling keeps the
-# total cost of a growing table's ANALYZEs under twice one ANALYZE of its final
-# size; ten thousand events added to millions cost none.  Measured by the size
-# on disk against the pages ANALYZE saw, so a writer sees its own growth at once
-# (the cumulative statistics views lag behind commits).
+# least) since its last ANALYZE, or when the writer asking added at least a
+# twentieth of the rows it had then (a new workspace's 500,000 events on six
+# million: the planner must learn that workspace exists).  The planner scales
+# row counts with a table's size by itself, but its column statistics (the
+# workspaces, the values of event_type, the range of seq) are those of the table
+# it last sampled.  Doubling keeps the total cost of a growing table's ANALYZEs
+# under twice one ANALYZE of its final size; ten thousand events added to
+# millions cost none.  Measured by the size on disk against the pages ANALYZE
+# saw, so a writer sees its own growth at once (the cumulative statistics views
+# lag behind commits).
 STALE = """
 SELECT c.relname
 FROM pg_class c
 WHERE c.oid = ANY(%(tables)s::regclass[])
-  AND pg_relation_size(c.oid) / current_setting('block_size')::integer >= greatest(8, 2 * c.relpages)
+  AND (pg_relation_size(c.oid) / current_setting('block_size')::integer >= greatest(8, 2 * c.relpages)
+       OR (%(added)s > 0 AND %(added)s >= 0.05 * c.reltuples))
 """
 
 
@@ -48,11 +52,13 @@ def _name(table: str) -> str:
     return table.split(" ", 1)[0]
 
 
-def refresh(conn: psycopg.Connection, tables: tuple[str, ...]) -> bool:
+def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -> bool:
     """ANALYZE those of ``tables`` whose statistics are stale (inside the
-    caller's transaction, as the login role: only a table's owner may).
-    False when the login role may not."""
-    stale = {row[0] for row in conn.execute(STALE, {"tables": [_name(t) for t in tables]}).fetchall()}
+    caller's transaction, as the login role: only a table's owner may);
+    ``added``: the rows the caller just wrote to them.  False when the login
+    role may not."""
+    stale = {row[0] for row in conn.execute(STALE, {"tables": [_name(t) for t in tables], "added": added}
+                                            ).fetchall()}
     try:
         with as_login_role(conn):
             for table in tables:

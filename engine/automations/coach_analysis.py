@@ -34,7 +34,7 @@ def project_closes(conn, scope: Scope) -> None:
     floor = conn.execute(query("coach_analysis.projected_up_to"), params).fetchone()[0]
     added = conn.execute(query("coach_analysis.project_closes"), {**params, "floor": floor}).rowcount
     if added >= ANALYZE_AFTER:
-        statistics.refresh(conn, ("closed_trades",))
+        statistics.refresh(conn, ("closed_trades",), added=added)
 
 
 def apply(conn, scope: Scope) -> Outcome:

@@ -43,7 +43,7 @@ class RunReport:
     skipped_total: int = 0
     batches: int = 0
     workspaces: list = field(default_factory=list)
-    catching_up: bool = False  # the sweep started with a large backlog (it keeps the statistics current)
+    catching_up: Optional[bool] = None  # the sweep started with a large backlog (None: not checked yet)
 
     def counters(self) -> dict:
         return dict(self.counts)
@@ -95,7 +95,7 @@ def _refresh_statistics_if_due(conn: psycopg.Connection, workspace: str, lo: int
     automations look rows up in are analyzed if they doubled since their last
     ANALYZE, so tables filling by thousands of rows keep their index look-ups;
     at the end of the sweep every table it filled is (for the reports)."""
-    if report.batches == 0:
+    if report.catching_up is None:  # the sweep's first batch (a replay before it does not count)
         report.catching_up = conn.execute(query("runner.backlog_at_least"),
                                           {"workspace": workspace, "lo": lo, "n": statistics.BULK_ROWS}).fetchone()[0]
     if report.catching_up:
