@@ -159,9 +159,13 @@ def main(argv=None) -> None:
         click.echo(f"msp: error: {error.message}", err=True)
         sys.exit(EXIT_DATABASE)
     except _server_errors() as exc:
-        primary = (exc.diag.message_primary or str(exc)).splitlines()[0]
-        click.echo(f"msp: error: the database refused a statement: {primary} (SQLSTATE {exc.sqlstate}); "
-                   f"`msp doctor` shows the server and migration level in use", err=True)
+        from msp.engine.db import describe_target
+
+        lines = (exc.diag.message_primary or str(exc)).splitlines()
+        reason = lines[0] if lines else type(exc).__name__
+        code = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
+        click.echo(f"msp: error: {describe_target(context.last_database_url or '')} refused a statement: "
+                   f"{reason}{code}; `msp doctor` shows the server and migration level in use", err=True)
         sys.exit(EXIT_DATABASE)
     except KeyboardInterrupt:
         click.echo("msp: interrupted", err=True)

@@ -128,6 +128,8 @@ def test_the_wheel_carries_schemas_migrations_sql_and_fixtures(tmp_path):
 
 def test_a_statement_the_server_refuses_is_one_line_and_exit_3_with_nothing_stored(fresh_database):
     """A database whose schema does not match msp's (here a table dropped by hand)."""
+    from msp.engine.db import describe_target
+
     base = ["--database-url", fresh_database, "--workspace", "w"]
     assert invoke(base + ["migrate"]).exit_code == 0
     with psycopg.connect(fresh_database, autocommit=True) as conn:
@@ -136,7 +138,8 @@ def test_a_statement_the_server_refuses_is_one_line_and_exit_3_with_nothing_stor
     assert result.exit_code == 3
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1:] == [  # after the line warnings printed as they came
-        'msp: error: the database refused a statement: relation "workflow_stages" does not exist (SQLSTATE 42P01); '
+        f'msp: error: {describe_target(fresh_database)} refused a statement: '
+        'relation "workflow_stages" does not exist (SQLSTATE 42P01); '
         "`msp doctor` shows the server and migration level in use"]
     with psycopg.connect(fresh_database) as conn:
         assert conn.execute("SELECT count(*) FROM workflow_events").fetchone()[0] == 0
