@@ -205,3 +205,50 @@ def test_a_repeated_id_in_one_batch_is_compared_by_content_unless_both_ids_are_c
     hashed.add_event(1, "h:0123", True, b"...", {k: v for k, v in first.items() if k != "event_id"})
     hashed.add_event(2, "h:0123", True, b"...", {k: v for k, v in first.items() if k != "event_id"})
     assert hashed.repeats == [(2, "h:0123", True)]
+
+
+def test_the_switch_interval_is_restored_after_overlapping_ingests():
+    import sys
+    import threading
+
+    from msp.engine.ingest import WRITER_SWITCH_INTERVAL, short_switch_interval
+
+    before = sys.getswitchinterval()
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with short_switch_interval():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    entered.wait(10)
+    with short_switch_interval():
+        assert sys.getswitchinterval() == WRITER_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == WRITER_SWITCH_INTERVAL  # the other ingest still runs
+    release.set()
+    thread.join(10)
+    assert sys.getswitchinterval() == before
+
+
+def test_a_batch_written_inside_another_transaction_gives_it_its_role_back(database_url, workspace):
+    """rejects retry writes its batches inside its own transaction: the batch runs as the
+    login role (COPY cannot run under row-level security), the rest of the transaction not."""
+    from msp.engine.db import connect, workspace_transaction
+    from msp.engine.event_store import StagedBatch, write_batch
+
+    event = ev.signal(workflow="wf-role")
+    batch = StagedBatch("role.jsonl", workspace)
+    batch.add_event(1, event["event_id"], False, orjson.dumps(event), event)
+    conn = connect(database_url)
+    try:
+        with workspace_transaction(conn, workspace):
+            outer = conn.execute("SELECT current_user").fetchone()[0]
+            inside = []
+            result = write_batch(conn, workspace, batch,
+                                 after=lambda c, r: inside.append(c.execute("SELECT current_user").fetchone()[0]))
+            assert conn.execute("SELECT current_user").fetchone()[0] == outer == "msp_app"
+        assert result.ingested == 1 and inside == [conn.info.user]
+    finally:
+        conn.close()

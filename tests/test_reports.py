@@ -257,10 +257,16 @@ def test_the_cohort_stages_follow_every_writer_and_never_count_a_duplicate(loade
     flags = {row[0]: row[3:] for row in before}
     assert sum(f[4] for f in flags.values()) == 19 and all(f[5] for f in flags.values() if f[4])  # closed → coach
     assert not any(f[7] for f in flags.values())  # nothing accepted yet
-    # the same files again: every line a duplicate, no stage moves
-    again = loaded("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate",
-                   "--format", "json")
-    assert again.exit_code == 0 and stage_rows(conn, workspace) == before
+    # a stored event again, dated a year later: a conflict, never inserted, moves no stage time
+    import json
+
+    stored = next(e for e in map(json.loads, filter(str.strip, (FIXTURES / "trading_day.jsonl").open()))
+                  if e.get("event_id") == "evt-1120-0026")  # AMD's close
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({**stored, "occurred_at": "2027-11-20T16:00:00-05:00"}) + "\n")
+    again = loaded("ingest", later, "--automate", "--format", "json").json()
+    assert (again["ingested"], again["conflicts"]) == (0, 1)
+    assert stage_rows(conn, workspace) == before
     task, workflow = conn.execute("SELECT task_id, workflow_id FROM coach_tasks WHERE workspace = %s "
                                   "ORDER BY task_id LIMIT 1", (workspace,)).fetchone()
     assert loaded("tasks", "accept", task).exit_code == 0
@@ -291,7 +297,7 @@ def test_presence_counts_pending_tasks_from_a_count_the_triggers_keep_exact(load
                             (workspace,)).fetchone()[0]
 
     assert pending() == truth() == 23
-    first, second = [t["task_id"] for t in loaded("tasks", "list", "--format", "json").json()[:2]]
+    first, second, third = [t["task_id"] for t in loaded("tasks", "list", "--format", "json").json()[:3]]
     assert loaded("tasks", "accept", first).exit_code == 0
     assert loaded("tasks", "reject", second).exit_code == 0
     assert loaded("tasks", "reject", first).exit_code == 1  # refused: decided once
@@ -300,10 +306,29 @@ def test_presence_counts_pending_tasks_from_a_count_the_triggers_keep_exact(load
     assert again.exit_code == 0 and pending() == 21  # duplicates suggest nothing twice
     conn.execute("UPDATE coach_tasks SET detail = detail WHERE workspace = %s", (workspace,))
     assert pending() == 21  # an update that moves no status moves no count
+    conn.execute("DELETE FROM coach_tasks WHERE workspace = %s AND task_id IN (%s, %s)", (workspace, first, third))
+    assert pending() == truth() == 20  # a hand clean-up: the pending one removed counts down, the decided one not
     from msp.engine.migrations import load_migrations
 
     migration = next(m for m in load_migrations() if m.filename == "011_pending_task_counts.sql")
     with conn.transaction():
         conn.execute("UPDATE pending_task_counts SET pending = 999 WHERE workspace = %s", (workspace,))
         conn.execute(migration.sql)  # re-running it recounts
-    assert pending() == truth() == 21
+    assert pending() == truth() == 20
+
+
+def test_a_cohort_holds_the_workflows_with_a_loop_event_in_the_window_not_those_merely_spanning_it(msp, tmp_path):
+    """A workflow signalled on Sep 1 and closed on Oct 20 (a swing trade, or a task decided
+    weeks later) is in the cohort of a week holding either event, not of a week between."""
+    path = ev.write(tmp_path / "span.jsonl",
+                    ev.signal(workflow="wf-span", at="2026-09-01T10:00:00Z"),
+                    ev.closed("t-span", workflow="wf-span", at="2026-10-20T15:00:00Z"),
+                    ev.signal("MSFT", workflow="wf-inside", at="2026-09-17T10:00:00Z"))
+    assert msp("ingest", path).exit_code == 0
+
+    def cohort(date):
+        report = msp("conversion", "--cohort", "--days", "7", "--date", date, "--tz", "UTC", "--format", "json")
+        return report.json()["workflows"]
+
+    # Sep 1 (the signal), Sep 14–20 (only wf-inside), Oct 15–21 (the close), Nov 14–20 (nothing)
+    assert [cohort(d) for d in ("2026-09-03", "2026-09-20", "2026-10-21", "2026-11-20")] == [1, 1, 1, 0]
