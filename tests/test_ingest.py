@@ -246,9 +246,10 @@ def test_a_batch_written_inside_another_transaction_gives_it_its_role_back(datab
         with workspace_transaction(conn, workspace):
             outer = conn.execute("SELECT current_user").fetchone()[0]
             inside = []
-            result = write_batch(conn, workspace, batch,
-                                 after=lambda c, r: inside.append(c.execute("SELECT current_user").fetchone()[0]))
+            result = write_batch(conn, workspace, batch, after=lambda c, r: inside.append(
+                c.execute("SELECT current_user, current_setting('jit')").fetchone()))
             assert conn.execute("SELECT current_user").fetchone()[0] == outer == "msp_app"
-        assert result.ingested == 1 and inside == [conn.info.user]
+            assert conn.execute("SELECT current_setting('jit')").fetchone()[0] == "off"  # msp never JIT-compiles
+        assert result.ingested == 1 and inside == [(conn.info.user, "off")]
     finally:
         conn.close()
