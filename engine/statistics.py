@@ -59,6 +59,8 @@ def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -
     role may not."""
     stale = {row[0] for row in conn.execute(STALE, {"tables": [_name(t) for t in tables], "added": added}
                                             ).fetchall()}
+    if not stale:  # the usual answer before each batch of a catch-up: no savepoint or role switch for it
+        return True
     try:
         with as_login_role(conn):
             for table in tables:
