@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from msp.engine.automations import DEFAULT_BATCH_SIZE
+
 from ..context import pass_app
 
 
@@ -14,7 +16,8 @@ from ..context import pass_app
 @click.option("--since", default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
 @click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
+              help="Events per batch (one transaction).")
 @pass_app
 def command(app, every, replay, since, all_workspaces, batch_size):
     """Apply the automations to new events: plans from passing candidates,

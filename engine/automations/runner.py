@@ -25,6 +25,7 @@ from ..event_store import lock_writers
 from ..sql import query
 from . import (coach_analysis, coach_tasks, journal_enrichment, lifecycle, plan_from_candidate,
                plan_journal_draft, smart_alert)
+from . import DEFAULT_BATCH_SIZE
 from .base import Scope
 
 # In this order within a batch: state first, then what plans trigger, then the coach.
@@ -32,7 +33,6 @@ AUTOMATIONS = (lifecycle, plan_from_candidate, smart_alert, plan_journal_draft,
                coach_analysis, coach_tasks, journal_enrichment)
 COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto_journal_drafts_created",
             "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
-DEFAULT_BATCH_SIZE = 5000
 SKIP_LIST_LIMIT = 200
 
 
@@ -59,8 +59,8 @@ class RunReport:
         return {**self.counts, "skipped": self.skipped, "skipped_total": self.skipped_total}
 
 
-def _apply(conn: psycopg.Connection, scope: Scope, report: RunReport) -> None:
-    report.counts["events_scanned"] += conn.execute(query("runner.batch_count"), scope.params()).fetchone()[0]
+def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunReport) -> None:
+    report.counts["events_scanned"] += scanned
     for automation in AUTOMATIONS:
         outcome = automation.apply(conn, scope)
         if automation.COUNTER:
@@ -78,12 +78,12 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
         params = {"workspace": workspace}
         conn.execute(query("runner.ensure_checkpoint"), params)
         lo = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-        hi = conn.execute(query("runner.batch_end"),
-                          {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()[0]
+        hi, scanned = conn.execute(query("runner.batch_end"),
+                                   {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()
         if hi is None:
             return False
         _refresh_statistics_if_due(conn, workspace, lo, report)
-        _apply(conn, Scope(workspace, lo, hi), report)
+        _apply(conn, Scope(workspace, lo, hi), scanned, report)
         conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
     report.batches += 1
     return True
@@ -113,11 +113,11 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
             params = {"workspace": workspace}
             conn.execute(query("runner.ensure_checkpoint"), params)
             limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-            hi = conn.execute(query("runner.batch_end"),
-                              {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()[0]
+            hi, scanned = conn.execute(query("runner.batch_end"),
+                                       {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
             if hi is None:
                 return
-            _apply(conn, Scope(workspace, lo, hi, since), report)
+            _apply(conn, Scope(workspace, lo, hi, since), scanned, report)
         report.batches += 1
         lo = hi
 

@@ -7,8 +7,9 @@ INSERT INTO automation_checkpoints (workspace) VALUES (%(workspace)s) ON CONFLIC
 SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR UPDATE
 
 -- name: batch_end
--- The seq that closes the next batch of at most %(size)s events after %(lo)s.
-SELECT max(seq) FROM (
+-- The seq that closes the next batch of at most %(size)s events after %(lo)s,
+-- and how many events the batch holds.
+SELECT max(seq), count(*) FROM (
     SELECT seq FROM workflow_events
     WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(limit)s
     ORDER BY seq
@@ -20,9 +21,6 @@ SELECT max(seq) FROM (
 SELECT count(*) >= %(n)s FROM (
     SELECT 1 FROM workflow_events WHERE workspace = %(workspace)s AND seq > %(lo)s LIMIT %(n)s
 ) b
-
--- name: batch_count
-SELECT count(*) FROM workflow_events WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(hi)s
 
 -- name: save_checkpoint
 UPDATE automation_checkpoints SET last_seq = %(hi)s, updated_at = now() WHERE workspace = %(workspace)s
