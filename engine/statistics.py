@@ -21,10 +21,20 @@ BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itse
 WORKFLOW_EVENTS = ("workflow_events (workspace, seq, event_id, event_type, occurred_at, workflow_id, parent_event_id, "
                    "actor_type, symbol, plan_candidate_id)")
 EVENT_TABLES = (WORKFLOW_EVENTS, "workflow_stages")  # what an ingest fills (the stages by trigger)
+# Likewise the sweep's tables leave out their free text and documents (notes,
+# tags, recommendations, task details, enrichment summaries): no statement
+# filters, joins or sorts on them, and they were two thirds of each ANALYZE.
+JOURNAL_ENTRIES = ("journal_entries (workspace, journal_id, origin, status, symbol, side, workflow_id, plan_id, "
+                   "alert_id, decision_packet_id, source, outcome, realized_pnl, closed_at, source_event_id, "
+                   "occurred_at, updated_at)")
+COACH_ANALYSES = "coach_analyses (workspace, analysis_id, close_event_id, trade_id, symbol, workflow_id, occurred_at)"
+COACH_TASKS = ("coach_tasks (workspace, task_id, analysis_id, position, priority, action, symbol, workflow_id, "
+               "status, occurred_at, decided_at, priority_rank)")
+JOURNAL_ENRICHMENTS = "journal_enrichments (workspace, journal_id, analysis_id, occurred_at)"
 # The tables the automations look rows up in (the rest they only insert into by unique key) …
-LOOKUP_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", "journal_entries")
+LOOKUP_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", JOURNAL_ENTRIES)
 # … and every table a sweep fills, for the reports that read them.
-AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", "coach_analyses", "coach_tasks", "journal_enrichments",
+AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", COACH_ANALYSES, COACH_TASKS, JOURNAL_ENRICHMENTS,
                                      "workflow_stages")
 
 

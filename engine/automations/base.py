@@ -32,9 +32,11 @@ class Scope:
 
 @dataclass
 class Outcome:
-    """Side effects created by one automation in one pass, and items it skipped (with reasons)."""
+    """Side effects created by one automation in one pass, events it emitted,
+    and items it skipped (with reasons)."""
 
     created: int = 0
+    emitted: int = 0
     skipped: list = field(default_factory=list)  # (automation, item, reason)
 
 

@@ -39,4 +39,5 @@ def project_closes(conn, scope: Scope) -> None:
 
 def apply(conn, scope: Scope) -> Outcome:
     project_closes(conn, scope)
-    return Outcome(created=emit(conn, scope, query("coach_analysis.analysis_events")))
+    analyses = emit(conn, scope, query("coach_analysis.analysis_events"))
+    return Outcome(created=analyses, emitted=analyses)

@@ -22,5 +22,5 @@ def apply(conn, scope: Scope) -> Outcome:
     params = scope.params()
     conn.execute(compose("coach_tasks.store_analyses", analyses=analyses), params)
     created = conn.execute(compose("coach_tasks.create_tasks", recommendations=recommendations), params).rowcount
-    emit(conn, scope, compose("coach_tasks.suggested_events", recommendations=recommendations))
-    return Outcome(created=created)
+    emitted = emit(conn, scope, compose("coach_tasks.suggested_events", recommendations=recommendations))
+    return Outcome(created=created, emitted=emitted)

@@ -17,7 +17,6 @@ UNIQUE_KEY = "candidate_id"
 
 
 def apply(conn, scope: Scope) -> Outcome:
-    return Outcome(
-        created=emit(conn, scope, query("plan_from_candidate.plan_events")),
-        skipped=skipped(conn, scope, NAME, query("plan_from_candidate.skipped")),
-    )
+    plans = emit(conn, scope, query("plan_from_candidate.plan_events"))
+    return Outcome(created=plans, emitted=plans,
+                   skipped=skipped(conn, scope, NAME, query("plan_from_candidate.skipped")))

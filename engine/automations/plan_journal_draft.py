@@ -19,5 +19,5 @@ UNIQUE_KEY = "plan_id"
 def apply(conn, scope: Scope) -> Outcome:
     plans = query("plan_journal_draft.plans")
     created = conn.execute(compose("plan_journal_draft.create_entries", plans=plans), scope.params()).rowcount
-    emit(conn, scope, compose("plan_journal_draft.draft_events", plans=plans))
-    return Outcome(created=created)
+    emitted = emit(conn, scope, compose("plan_journal_draft.draft_events", plans=plans))
+    return Outcome(created=created, emitted=emitted)
