@@ -25,7 +25,7 @@ analyses AS MATERIALIZED (
     LEFT JOIN closed_trades ct ON ct.workspace = %(workspace)s AND ct.close_event_id = b.parent_event_id
     LEFT JOIN positions pos ON pos.workspace = %(workspace)s AND pos.trade_id = b.trade_id
 ),
-targets AS (
+targets AS MATERIALIZED (  -- looked up once: inlined, the filter and the insert each ran the look-ups
     SELECT a.*, coalesce(
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
