@@ -37,6 +37,17 @@ def scratch_database(url: str, label: str) -> str:
     return scratch
 
 
+def clone_database(url: str, scratch: str, label: str) -> str:
+    """A copy of a scratch database (which nobody may be connected to)."""
+    name = f"msp_bench_{label}_{uuid.uuid4().hex[:6]}"
+    source = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)
+
+
 def drop_database(url: str, scratch: str) -> None:
     name = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
     with psycopg.connect(url, autocommit=True) as conn:
