@@ -33,9 +33,9 @@ COACH_TASKS = ("coach_tasks (workspace, task_id, analysis_id, position, priority
 JOURNAL_ENRICHMENTS = "journal_enrichments (workspace, journal_id, analysis_id, occurred_at)"
 # The tables the automations look rows up in (the rest they only insert into by unique key) …
 LOOKUP_TABLES = (WORKFLOW_EVENTS, "closed_trades", "positions", JOURNAL_ENTRIES)
-# … and every table a sweep fills, for the reports that read them.
-AUTOMATION_TABLES = LOOKUP_TABLES + ("alerts", COACH_ANALYSES, COACH_TASKS, JOURNAL_ENRICHMENTS,
-                                     "workflow_stages")
+# … and every table a sweep fills besides the events, for the reports that read them.
+SWEEP_TABLES = ("closed_trades", "positions", JOURNAL_ENTRIES, "alerts", COACH_ANALYSES, COACH_TASKS,
+                JOURNAL_ENRICHMENTS, "workflow_stages")
 
 
 # A table's statistics are stale once it has doubled (and holds 8 pages at

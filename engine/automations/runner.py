@@ -23,9 +23,8 @@ from .. import statistics
 from ..db import Database, workspace_transaction
 from ..event_store import lock_writers
 from ..sql import query
-from . import (coach_analysis, coach_tasks, journal_enrichment, lifecycle, plan_from_candidate,
-               plan_journal_draft, smart_alert)
-from . import DEFAULT_BATCH_SIZE
+from . import (DEFAULT_BATCH_SIZE, coach_analysis, coach_tasks, journal_enrichment, lifecycle,
+               plan_from_candidate, plan_journal_draft, smart_alert)
 from .base import Scope
 
 # In this order within a batch: state first, then what plans trigger, then the coach.
@@ -134,9 +133,9 @@ def sweep_workspace(conn: psycopg.Connection, workspace: str, *, batch_size: int
         pass
     if report.catching_up:  # what the last batches added, for the reports and the next sweep
         with workspace_transaction(conn, workspace):
-            statistics.refresh(conn, statistics.AUTOMATION_TABLES)
-            # the event types the sweep itself stored (plans, analyses, tasks) were
-            # unknown to the statistics the ingest left, short of doubling the table
+            statistics.refresh(conn, statistics.SWEEP_TABLES)
+            # the events too when they doubled, or when the sweep's own (plans, analyses,
+            # tasks: types the ingest's statistics never saw) add a twentieth to them
             statistics.refresh(conn, (statistics.WORKFLOW_EVENTS,), added=report.emitted)
     return report
 
