@@ -23,13 +23,20 @@ def server_url(cli_value: str | None) -> str:
     return embedded_url()
 
 
-def scratch_database(url: str, label: str) -> str:
+def _create_database(url: str, label: str, template: str | None = None) -> str:
+    """A new, uniquely named database on the server of ``url`` (a copy of
+    ``template`` if given); its URL."""
     name = f"msp_bench_{label}_{uuid.uuid4().hex[:6]}"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy_of}')
     info = psycopg.conninfo.conninfo_to_dict(url)
     info["dbname"] = name
-    scratch = psycopg.conninfo.make_conninfo(**info)
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def scratch_database(url: str, label: str) -> str:
+    scratch = _create_database(url, label)
     from msp.engine.migrations import migrate
 
     with psycopg.connect(scratch, autocommit=True) as conn:
@@ -39,13 +46,7 @@ def scratch_database(url: str, label: str) -> str:
 
 def clone_database(url: str, scratch: str, label: str) -> str:
     """A copy of a scratch database (which nobody may be connected to)."""
-    name = f"msp_bench_{label}_{uuid.uuid4().hex[:6]}"
-    source = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**info)
+    return _create_database(url, label, template=psycopg.conninfo.conninfo_to_dict(scratch)["dbname"])
 
 
 def drop_database(url: str, scratch: str) -> None:
