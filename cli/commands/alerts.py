@@ -26,7 +26,7 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List alerts, newest first."""
-    from msp.engine.alerts import list_alerts
+    from msp.engine.reports.alerts import list_alerts
 
     from ..render import render_rows
 
@@ -42,7 +42,7 @@ def list_cmd(app, status, limit):
 @pass_app
 def trigger_cmd(app, alert_id, price, auto_log):
     """Mark an alert triggered at --price (once)."""
-    from msp.engine.alerts import trigger
+    from msp.engine.actions.alerts import trigger
 
     from ..render import emit_json
 

@@ -24,7 +24,7 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List journal entries, newest first."""
-    from msp.engine.journal import list_entries
+    from msp.engine.reports.journal import list_entries
 
     from ..render import render_rows
 
@@ -40,7 +40,7 @@ def list_cmd(app, status, limit):
 @pass_app
 def show_cmd(app, journal_id):
     """One entry with its notes and coach enrichments."""
-    from msp.engine.journal import show_entry
+    from msp.engine.reports.journal import show_entry
 
     from ..render import emit_json, render_record
 
@@ -56,7 +56,7 @@ def show_cmd(app, journal_id):
 @pass_app
 def auto_log_cmd(app, alert_id):
     """Write the draft journal entry of a triggered alert (once)."""
-    from msp.engine.alerts import journal_auto_log
+    from msp.engine.actions.alerts import journal_auto_log
 
     from ..render import emit_json
 

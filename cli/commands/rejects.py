@@ -25,7 +25,7 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List quarantined lines with their first error."""
-    from msp.engine.rejects import list_rejects
+    from msp.engine.reports.rejects import list_rejects
 
     from ..render import render_rows
 
@@ -40,7 +40,7 @@ def list_cmd(app, status, limit):
 @pass_app
 def show_cmd(app, reject_id):
     """One quarantined line: raw text and every error."""
-    from msp.engine.rejects import show_reject
+    from msp.engine.reports.rejects import show_reject
 
     from ..render import render_record
 
@@ -56,7 +56,7 @@ def retry_cmd(app, reject_ids, retry_all):
     import sys
 
     from msp.engine.errors import UsageError
-    from msp.engine.rejects import retry
+    from msp.engine.actions.rejects import retry
 
     from ..render import emit_counts
 

@@ -40,7 +40,7 @@ def show_cmd(app):
 @pass_app
 def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone):
     """Set one or more fields of the operator state."""
-    from msp.engine.reports.state import set_state
+    from msp.engine.actions.state import set_state
 
     from ..render import render_record
 

@@ -34,7 +34,7 @@ def list_cmd(app, status, limit):
 
 
 def _decide(app, task_id, verb):
-    from msp.engine.reports.tasks import decide
+    from msp.engine.actions.tasks import decide
 
     from ..render import emit_json
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .db import Database, fetch_all, fetch_one
-from .errors import NotFound
-from .sql import query
+from ..db import Database, fetch_all, fetch_one
+from ..errors import NotFound
+from ..sql import query
 
 
 def list_entries(db: Database, status: Optional[str] = None, limit: int = 50) -> list[dict]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .db import Database, fetch_all, fetch_one
-from .errors import InputRejected, NotFound
-from .event_store import append_event
-from .sql import query
+from ..db import Database, fetch_one
+from ..errors import InputRejected, NotFound
+from ..event_store import append_event
+from ..sql import query
 
 EVENT_SOURCE = "msp:alerts"
 
@@ -23,11 +23,6 @@ def _alert(db: Database, alert_id: str) -> dict:
     if row is None:
         raise NotFound(f"alert not found: {alert_id}")
     return row
-
-
-def list_alerts(db: Database, status: Optional[str] = None, limit: int = 50) -> list[dict]:
-    with db.transaction():
-        return fetch_all(db.conn, query("alerts.list"), {"workspace": db.workspace, "status": status, "limit": limit})
 
 
 def trigger(db: Database, alert_id: str, price: float, auto_log: bool = False) -> dict:

@@ -1,4 +1,4 @@
-"""The quarantine: listing rejected lines, showing one, and retrying them.
+"""The quarantine, write side: retrying quarantined lines (``msp rejects retry``).
 
 ``retry`` re-validates stored lines against the current schemas (after a
 schema fix, say) and moves the good ones into the event table through the
@@ -14,11 +14,11 @@ from typing import Optional
 
 import orjson
 
-from .db import Database, fetch_all, fetch_one, workspace_transaction
-from .errors import NotFound
-from .event_store import StagedBatch, write_batch
-from .sql import query
-from .validation import LineChecker
+from ..db import Database, fetch_all, workspace_transaction
+from ..errors import NotFound
+from ..event_store import StagedBatch, write_batch
+from ..sql import query
+from ..validation import LineChecker
 
 
 @dataclass
@@ -31,20 +31,6 @@ class RetryReport:
     def counts(self) -> dict:
         return {"retried": self.retried, "ingested": self.ingested, "duplicates": self.duplicates,
                 "still_rejected": self.still_rejected}
-
-
-def list_rejects(db: Database, status: Optional[str] = "rejected", limit: int = 50) -> list[dict]:
-    with db.transaction():
-        return fetch_all(db.conn, query("rejects.list"), {"workspace": db.workspace, "status": status, "limit": limit})
-
-
-def show_reject(db: Database, reject_id: int) -> dict:
-    with db.transaction():
-        row = fetch_one(db.conn, query("rejects.get"), {"workspace": db.workspace, "reject_id": reject_id})
-    if row is None:
-        raise NotFound(f"rejected line not found: {reject_id}")
-    row["raw"] = bytes(row["raw"]).decode("utf-8", errors="backslashreplace")
-    return row
 
 
 def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
