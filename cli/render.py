@@ -35,6 +35,11 @@ def emit_json(data: Any) -> None:
     click.echo(to_json(data))
 
 
+def emit_result(result) -> None:
+    """A result model of the Python API as ``--format json`` prints it: its ``model_dump(mode="json")``."""
+    emit_json(result.model_dump(mode="json"))
+
+
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     import io
 
@@ -104,21 +109,25 @@ def issue_printer(kind: str = ""):
     return _print
 
 
-def emit_counts(fmt: str, counts: dict, *, plain: bool = True) -> None:
-    """A flat dict of counters as JSON, CSV (header + one row) or ``key value, …`` text."""
+def emit_counts(fmt: str, result, *, plain: bool = True) -> None:
+    """A result of flat counters as JSON, CSV (header + one row) or ``key value, …`` text."""
     if fmt == "json":
-        emit_json(counts)
-    elif fmt == "csv":
+        emit_result(result)
+        return
+    counts = result.model_dump()
+    if fmt == "csv":
         emit_csv(list(counts), [list(counts.values())])
     elif plain:
         click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def render_rows(fmt: str, title: str, columns: Sequence[str], rows: list[dict], empty: str = "Nothing to show.") -> None:
-    """A list of records as a table, CSV or JSON (JSON keeps every field)."""
+def render_rows(fmt: str, title: str, columns: Sequence[str], result, empty: str = "Nothing to show.") -> None:
+    """A list result of the API as a table, CSV or JSON (JSON keeps every field)."""
     if fmt == "json":
-        emit_json(rows)
-    elif fmt == "csv":
+        emit_result(result)
+        return
+    rows = result.model_dump()
+    if fmt == "csv":
         emit_csv(columns, ([row.get(c) for c in columns] for row in rows))
     elif not rows:
         console().print(empty, markup=False)
@@ -126,11 +135,12 @@ def render_rows(fmt: str, title: str, columns: Sequence[str], rows: list[dict], 
         console().print(table(title, columns, ([safe_text(row.get(c)) for c in columns] for row in rows)))
 
 
-def render_record(fmt: str, title: str, record: dict) -> None:
-    """One record as field/value rows; a list of dicts becomes a table of its own."""
+def render_record(fmt: str, title: str, result) -> None:
+    """One result of the API as field/value rows; a list of dicts becomes a table of its own."""
     if fmt == "json":
-        emit_json(record)
+        emit_result(result)
         return
+    record = result.model_dump()
     nested = {k: v for k, v in record.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
     items = [(k, " ".join(map(cell, v)) if isinstance(v, list)
               else ", ".join(f"{sub}: {cell(x)}" for sub, x in v.items()) if isinstance(v, dict) else v)

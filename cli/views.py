@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import cell, console, emit_csv, emit_json, safe_text, table
+from .render import cell, console, emit_csv, emit_result, safe_text, table
 
 STATE_STYLE = {"risk_on": "bold green", "risk_off": "bold red", "balanced": "yellow", "neutral": "dim",
                "expansion": "bold magenta", "compression": "cyan", "normal": "white"}
@@ -107,10 +107,13 @@ def today_view(report: dict):
     )
 
 
-def render_today(fmt: str, report: dict) -> None:
+def render_today(fmt: str, report) -> None:
+    """``today``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_result(report)
+        return
+    report = report.model_dump()
+    if fmt == "csv":
         rows = [("counts", k, v) for k, v in report["counts"].items()]
         rows += [("conversion", k, v) for k, v in report["conversion"].items()]
         insight = report["last_coach_insight"] or {}
@@ -122,10 +125,13 @@ def render_today(fmt: str, report: dict) -> None:
 
 # -- conversion ------------------------------------------------------------------
 
-def render_conversion(fmt: str, report: dict) -> None:
+def render_conversion(fmt: str, report) -> None:
+    """``conversion``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_result(report)
+        return
+    report = report.model_dump()
+    if fmt == "csv":
         emit_csv(["rate", "percent", "converted", "reached"],
                  [(s["rate"], report["conversion"][s["rate"]], s["converted"], s["reached"]) for s in report["stages"]])
     else:
@@ -161,10 +167,13 @@ def presence_view(report: dict):
     return Panel(Group(*parts), title="Operator presence", title_align="left")
 
 
-def render_presence(fmt: str, report: dict) -> None:
+def render_presence(fmt: str, report) -> None:
+    """``presence``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_result(report)
+        return
+    report = report.model_dump()
+    if fmt == "csv":
         rows = [("presence", k, report[k]) for k in ("market_state", "volatility", "risk_load", "pending_tasks")]
         rows += [("top_attention", r["symbol"], f"{r['confidence']}|{r['hits']}|{r['last_seen']}")
                  for r in report["top_attention"]]
@@ -200,10 +209,13 @@ def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: b
     return t
 
 
-def render_tasks(fmt: str, tasks: list[dict]) -> None:
+def render_tasks(fmt: str, tasks) -> None:
+    """``tasks``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(tasks)
-    elif fmt == "csv":
+        emit_result(tasks)
+        return
+    tasks = tasks.model_dump()
+    if fmt == "csv":
         emit_csv(TASK_COLUMNS, ([t.get(c) for c in TASK_COLUMNS] for t in tasks))
     elif not tasks:
         console().print("No tasks. The coach suggests tasks after trades close (msp automate).", markup=False)
@@ -245,10 +257,13 @@ def _flatten(nodes: list[dict], depth: int = 0):
         yield from _flatten(node["children"], depth + 1)
 
 
-def render_trace(fmt: str, report: dict) -> None:
+def render_trace(fmt: str, report) -> None:
+    """``trace``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_result(report)
+        return
+    report = report.model_dump()
+    if fmt == "csv":
         emit_csv(["depth", "event_id", "event_type", "occurred_at", "actor", "summary"],
                  ([d, n["event_id"], n["event_type"], n["occurred_at"], n["actor"], n["summary"]]
                   for d, n in _flatten(report["roots"])))

@@ -10,7 +10,6 @@ rejected; rejected lines are quarantined with their errors.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,11 +21,10 @@ from . import statistics
 from .db import Database, workspace_transaction
 from .errors import InputRejected
 from .event_store import StagedBatch, WriteResult, write_batch
-from .validation import DEFAULT_MAX_LINE_BYTES, Checked, LineChecker, Problem
+from .sources import Source, resolve_sources
+from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
+from .validation import Checked, LineChecker, Problem
 
-STDIN = "-"
-STDIN_SOURCE = "<stdin>"
-DEFAULT_BATCH_LINES = 5000
 BATCH_BYTES = 8 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 WRITER_SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) while a writer thread runs
@@ -102,21 +100,6 @@ def short_switch_interval() -> Iterator[None]:
             _switch_users -= 1
             if _switch_users == 0:
                 sys.setswitchinterval(_switch_saved)
-
-
-def check_sources(paths: Iterable[str]) -> list[str]:
-    """Fail before reading anything if a named file is missing or unreadable."""
-    paths = list(paths)
-    for path in paths:
-        if path == STDIN:
-            continue
-        if not os.path.exists(path):
-            raise InputRejected(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise InputRejected(f"{path}: is a directory, not a file")
-        if not os.access(path, os.R_OK):
-            raise InputRejected(f"{path}: permission denied")
-    return paths
 
 
 def read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes, bool, int]]:
@@ -262,28 +245,24 @@ class Ingestor:
                 if pending is not None:
                     pending.cancel()
 
-    def ingest_paths(self, paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> IngestReport:
-        for path in check_sources(paths):
-            if path == STDIN:
-                self.ingest_stream(STDIN_SOURCE, stdin or sys.stdin.buffer)
-            else:
-                with open(path, "rb") as stream:
-                    self.ingest_stream(path, stream)
+    def ingest_sources(self, sources: Iterable[Source]) -> IngestReport:
+        for source in sources:
+            with source.open() as stream:
+                self.ingest_stream(source.name, stream)
         if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
             with workspace_transaction(self.db.conn, self.db.workspace):
                 statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=self.report.ingested)
         return self.report
 
 
-def ingest(db: Database, paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
+def ingest(db: Database, sources, *, stdin: Optional[BinaryIO] = None,
            callbacks: Optional[IngestCallbacks] = None, batch_lines: int = DEFAULT_BATCH_LINES,
-           max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> IngestReport:
-    """Ingest files (``-`` for stdin) into ``db``'s workspace; return the exact counts."""
-    kwargs = {"max_line_bytes": max_line_bytes}
-    if max_depth is not None:
-        kwargs["max_depth"] = max_depth
-    checker = LineChecker(**kwargs)
-    return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks).ingest_paths(paths, stdin)
+           max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> IngestReport:
+    """Ingest ``sources`` (paths, ``-`` for stdin, file objects or events: see
+    ``engine/sources.py``) into ``db``'s workspace; return the exact counts."""
+    resolved = resolve_sources(sources, stdin)
+    checker = LineChecker(max_line_bytes=max_line_bytes, max_depth=max_depth)
+    return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks).ingest_sources(resolved)
 
 
 @dataclass
@@ -297,17 +276,15 @@ class ValidationReport:
         return {"read": self.read, "valid": self.valid, "invalid": self.invalid, "warnings": self.warnings}
 
 
-def validate_paths(paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
-                   callbacks: Optional[IngestCallbacks] = None, checker: Optional[LineChecker] = None,
-                   ) -> ValidationReport:
-    """Check files against the schemas exactly as ingest would, touching no database."""
+def validate(sources, *, stdin: Optional[BinaryIO] = None, callbacks: Optional[IngestCallbacks] = None,
+             checker: Optional[LineChecker] = None) -> ValidationReport:
+    """Check ``sources`` against the schemas exactly as ingest would, touching no database."""
+    resolved = resolve_sources(sources, stdin)
     checker = checker or LineChecker()
     callbacks = callbacks or IngestCallbacks()
     report = ValidationReport()
-    for path in check_sources(paths):
-        source = STDIN_SOURCE if path == STDIN else path
-        stream = (stdin or sys.stdin.buffer) if path == STDIN else open(path, "rb")
-        try:
+    for source in resolved:
+        with source.open() as stream:
             for line_no, _raw, _consumed, checked in checked_lines(stream, checker):
                 if checked is None:
                     continue
@@ -316,14 +293,11 @@ def validate_paths(paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
                     report.invalid += 1
                     for problem in checked.errors:
                         if callbacks.on_reject:
-                            callbacks.on_reject(LineIssue(source, line_no, problem.path, problem.message))
+                            callbacks.on_reject(LineIssue(source.name, line_no, problem.path, problem.message))
                 else:
                     report.valid += 1
                 for problem in checked.warnings:
                     report.warnings += 1
                     if callbacks.on_warning:
-                        callbacks.on_warning(LineIssue(source, line_no, problem.path, problem.message))
-        finally:
-            if stream is not stdin and path != STDIN:
-                stream.close()
+                        callbacks.on_warning(LineIssue(source.name, line_no, problem.path, problem.message))
     return report

@@ -31,3 +31,15 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UsageError(f"unknown time zone {name!r} (use an IANA name such as America/New_York)") from None
+
+
+def replay_since(replay: bool, since) -> "str | None":
+    """The ``--since`` of ``msp automate --replay --since`` as ISO text (a ``datetime``
+    is taken as is, a naive one as UTC); each option needs the other."""
+    if replay and not since:
+        raise UsageError("--replay needs --since TIMESTAMP")
+    if since and not replay:
+        raise UsageError("--since is only used with --replay")
+    if isinstance(since, dt.datetime):
+        since = since.isoformat()
+    return parse_since(since) if since else None

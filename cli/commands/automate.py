@@ -31,39 +31,35 @@ def command(app, every, replay, since, all_workspaces, batch_size):
       msp automate --every 60            # keep running
       msp automate --replay --since 2026-11-01
     """
-    from msp.engine.automations.schedule_loop import run_every
-    from msp.engine.automations.runner import run_once
-    from msp.engine.errors import UsageError
-    from msp.engine.timeparse import parse_since
-
-    if replay and not since:
-        raise UsageError("--replay needs --since TIMESTAMP")
-    if since and not replay:
-        raise UsageError("--since is only used with --replay")
-    since_ts = parse_since(since) if since else None
-    db = app.database()
+    ws = app.workspace
     if every:
-        run_every(db, every, lambda report: _render(app, report, header=True), batch_size=batch_size,
-                  all_workspaces=all_workspaces)
+        # the loop owns SIGTERM/SIGINT (finish the batch in hand, then exit), which is the
+        # command's business, not a library's: the API is one sweep, `Workspace.automate()`
+        from msp.engine.automations.schedule_loop import run_every
+        from msp.engine.timeparse import replay_since
+        from msp.results import AutomateResult
+
+        replay_since(replay, since)  # the same option checks as one sweep
+        run_every(ws.db, every, lambda report: _render(app, AutomateResult(**report.as_dict()), header=True),
+                  batch_size=batch_size, all_workspaces=all_workspaces)
         return
-    report = run_once(db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
-    _render(app, report)
+    _render(app, ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size))
 
 
-def _render(app, report, header: bool = False) -> None:
-    from ..render import console, emit_csv, emit_json, safe_text, table
+def _render(app, result, header: bool = False) -> None:
+    from ..render import console, emit_csv, emit_result, safe_text, table
 
     if app.format == "json":
-        emit_json(report.as_dict())
+        emit_result(result)
         return
-    counters = report.counters()
+    counters = result.model_dump(exclude={"skipped", "skipped_total"})
     if app.format == "csv":
         emit_csv(list(counters), [list(counters.values())])
         return
     out = console()
     out.print(table("Automation sweep" if not header else None, ["counter", "value"], list(counters.items())))
-    if report.skipped:
+    if result.skipped:
         out.print(table("Skipped", ["automation", "item", "reason"],
-                        [[s["automation"], safe_text(s["item"]), s["reason"]] for s in report.skipped]))
-        if report.skipped_total > len(report.skipped):
-            out.print(f"… and {report.skipped_total - len(report.skipped)} more skipped")
+                        [[s.automation, safe_text(s.item), s.reason] for s in result.skipped]))
+        if result.skipped_total > len(result.skipped):
+            out.print(f"… and {result.skipped_total - len(result.skipped)} more skipped")

@@ -20,10 +20,6 @@ def command(app, days, cohort, date_text):
       msp conversion --days 30
       msp conversion --cohort --format json
     """
-    from msp.engine.reports.conversion import conversion
-    from msp.engine.timeparse import parse_date
-
     from ..views import render_conversion
 
-    report = conversion(app.database(), days=days, cohort=cohort, date=parse_date(date_text) if date_text else None)
-    render_conversion(app.format, report)
+    render_conversion(app.format, app.workspace.conversion(days=days, cohort=cohort, date=date_text))

@@ -19,19 +19,20 @@ def command(app):
       msp demo
       msp demo --workspace demo --format json
     """
-    from msp.engine.demo import DEMO_DATE, run_demo
+    from msp.engine.demo import DEMO_DATE
 
-    from ..render import console, emit_json
+    from ..render import console, emit_result
     from ..views import presence_view, tasks_view, today_view
 
-    db = app.database()
-    result = run_demo(db)
+    ws = app.workspace
+    demo = ws.demo()
     if app.format == "json":
-        emit_json(result)
+        emit_result(demo)
         return
+    result = demo.model_dump()
     out = console()
     ingest, automate = result["ingest"], result["automate"]
-    out.print(f"[bold]msp demo[/bold] — workspace [cyan]{db.workspace}[/cyan], example day {DEMO_DATE}")
+    out.print(f"[bold]msp demo[/bold] — workspace [cyan]{ws.name}[/cyan], example day {DEMO_DATE}")
     out.print(f"ingested {ingest['ingested']} new events ({ingest['duplicates']} already there, "
               f"{ingest['rejected']} rejected); automations: {automate['auto_plans_created']} plans, "
               f"{automate['auto_alerts_created']} alerts, {automate['auto_journal_drafts_created']} journal drafts, "

@@ -8,17 +8,19 @@ import sys
 
 import click
 
+from msp.engine.limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
+
 from ..context import pass_app
 
 
 @click.command("ingest")
 @click.argument("files", nargs=-1, required=True, metavar="FILE... | -")
 @click.option("--automate", is_flag=True, help="Run the automations right after the load.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 1_000_000),
+@click.option("--batch-size", default=DEFAULT_BATCH_LINES, show_default=True, type=click.IntRange(1, 1_000_000),
               help="Lines per committed batch.")
-@click.option("--max-line-bytes", default=1024 * 1024, show_default=True, type=click.IntRange(64),
+@click.option("--max-line-bytes", default=DEFAULT_MAX_LINE_BYTES, show_default=True, type=click.IntRange(64),
               help="Longest accepted line.")
-@click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
+@click.option("--max-depth", default=DEFAULT_MAX_DEPTH, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")
 @click.option("--quiet", "-q", is_flag=True, help="Print rejected lines only, no summary.")
 @pass_app
@@ -34,34 +36,29 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
       msp ingest fixtures/trading_day.jsonl --automate
       zcat events.jsonl.gz | msp ingest - --format json
     """
-    from msp.engine.ingest import IngestCallbacks, check_sources, ingest
+    from msp.engine.ingest import IngestCallbacks
+    from msp.engine.sources import resolve_sources
 
     from ..render import emit_counts, issue_printer
 
-    check_sources(files)
-    db = app.database()
+    sources = resolve_sources(files)  # a missing file fails here, before anything is read
     callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
                                 on_conflict=issue_printer("conflict"))
-    bar = _progress_bar(files) if sys.stderr.isatty() and app.format == "table" else None
+    bar = _progress_bar(sources) if sys.stderr.isatty() and app.format == "table" else None
     if bar is not None:
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
-        report = ingest(db, files, callbacks=callbacks, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth)
-    summary = report.counts()
-    if automate:
-        from msp.engine.automations.runner import run_once
-
-        summary.update(run_once(db).counters())
+        result = app.workspace.ingest(sources, automate=automate, batch_size=batch_size,
+                                      max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks)
     # silent in cron: the table summary only on a terminal; rejects always go to stderr
-    emit_counts(app.format, summary, plain=not quiet and sys.stdout.isatty())
-    sys.exit(1 if report.rejected else 0)
+    emit_counts(app.format, result, plain=not quiet and sys.stdout.isatty())
+    sys.exit(1 if result.rejected else 0)
 
 
-def _progress_bar(files):
+def _progress_bar(sources):
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    total = sum(os.path.getsize(f) for f in files if f != "-") or None
+    total = sum(os.path.getsize(s.path) for s in sources if s.path) or None
     bar = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                    transient=True, console=None)
     bar.console.stderr = True

@@ -21,33 +21,23 @@ def command(app, check):
       msp migrate
       msp migrate --check
     """
-    from msp.engine.migrations import current_level, migrate
+    from ..render import emit_result
 
-    from ..render import emit_json
-
-    db = app.database(migrate=False)
-    if not check:
-        applied = migrate(db.conn)
-        level = current_level(db.conn)
-        if app.format == "json":
-            emit_json({"applied": [m.filename for m in applied], "level": level})
-        elif applied:
-            for m in applied:
-                click.echo(f"applied {m.filename}")
-            click.echo(f"migration level {level}")
-        else:
-            click.echo(f"up to date (migration level {level})")
-        return
-    from msp.engine.migration_check import run_check
-
-    report = run_check(db.url)
+    result = app.workspace.migrate(check=check)
     if app.format == "json":
-        emit_json(report.as_dict())
+        emit_result(result)
+    elif not check:
+        if result.applied:
+            for filename in result.applied:
+                click.echo(f"applied {filename}")
+            click.echo(f"migration level {result.level}")
+        else:
+            click.echo(f"up to date (migration level {result.level})")
     else:
-        for f in report.findings:
+        for f in result.findings:
             click.echo(f"{f.file or 'migrations'}: {f.severity}: {f.message}", err=f.severity == "error")
-        errors = sum(f.severity == "error" for f in report.findings)
-        verdict = "OK" if report.ok else f"FAILED ({errors} error{'s' if errors != 1 else ''})"
-        click.echo(f"migrations check: {verdict} ({report.files_checked} files, "
-                   f"{report.statements_checked} statements)")
-    sys.exit(0 if report.ok else 1)
+        errors = sum(f.severity == "error" for f in result.findings)
+        verdict = "OK" if result.ok else f"FAILED ({errors} error{'s' if errors != 1 else ''})"
+        click.echo(f"migrations check: {verdict} ({result.files} files, {result.statements} statements)")
+    if check:
+        sys.exit(0 if result.ok else 1)

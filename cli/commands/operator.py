@@ -26,25 +26,21 @@ def command(app, date_text, top, watch):
       msp operator --watch 5
       msp operator --format json
     """
-    from msp.engine.reports.operator import surface
-    from msp.engine.timeparse import parse_date
-
     from ..operator_view import operator_view
-    from ..render import console, emit_json
+    from ..render import console, emit_result
 
-    date = parse_date(date_text) if date_text else None
-    db = app.database()
+    ws = app.workspace
     if watch is None or app.format != "table":
-        view = surface(db, date, top=top)
+        view = ws.operator(date=date_text, top=top)
         if app.format == "json":
-            emit_json(view)
+            emit_result(view)
         else:
-            console().print(operator_view(view))
+            console().print(operator_view(view.model_dump()))
         return
-    _watch(db, date, top, watch, surface, operator_view)
+    _watch(ws, date_text, top, watch, operator_view)
 
 
-def _watch(db, date, top, seconds, surface, operator_view) -> None:
+def _watch(ws, date, top, seconds, operator_view) -> None:
     """Redraw in place until Ctrl-C; keep the last good screen, with a notice, while the
     database is unreachable, and reconnect by itself."""
     import datetime as dt
@@ -66,12 +62,12 @@ def _watch(db, date, top, seconds, surface, operator_view) -> None:
             while True:
                 stamp = dt.datetime.now().strftime("%H:%M:%S")
                 try:
-                    view = operator_view(surface(db, date, top=top))
+                    view = operator_view(ws.operator(date=date, top=top).model_dump())
                     last = view
                     notice = Text(f"updated {stamp} · refresh every {seconds:g}s · Ctrl-C to quit", style="dim")
                 except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
-                    db.close()  # the next round opens a fresh connection
-                    message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
+                    ws.close()  # the next round opens a fresh connection
+                    message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, ws.url or "").message
                     notice = Text(f"⚠ database unreachable at {stamp}: {message} — retrying every {seconds:g}s",
                                   style="bold yellow")
                     view = last if last is not None else Text("")

@@ -26,22 +26,16 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List tasks: pending first, high priority first, oldest first."""
-    from msp.engine.reports.tasks import list_tasks
-
     from ..views import render_tasks
 
-    render_tasks(app.format, list_tasks(app.database(), status, limit))
+    render_tasks(app.format, app.workspace.tasks_list(status=status, limit=limit))
 
 
-def _decide(app, task_id, verb):
-    from msp.engine.actions.tasks import decide
+def _render_decision(app, result):
+    from ..render import emit_result
 
-    from ..render import emit_json
-
-    result = decide(app.database(), task_id, verb)
     if app.format == "json":
-        emit_json({"task_id": task_id, "status": result.task["status"], "changed": result.changed,
-                   "message": result.message})
+        emit_result(result)
     else:
         click.echo(result.message)
 
@@ -51,7 +45,7 @@ def _decide(app, task_id, verb):
 @pass_app
 def accept_cmd(app, task_id):
     """Accept a pending task (writes a strategy.rule.applied event)."""
-    _decide(app, task_id, "accept")
+    _render_decision(app, app.workspace.tasks_accept(task_id))
 
 
 @command.command("reject")
@@ -59,4 +53,4 @@ def accept_cmd(app, task_id):
 @pass_app
 def reject_cmd(app, task_id):
     """Reject a pending task (writes a strategy.rule.applied event)."""
-    _decide(app, task_id, "reject")
+    _render_decision(app, app.workspace.tasks_reject(task_id))

@@ -18,10 +18,6 @@ def command(app, date_text):
       msp today --tz America/New_York
       msp today --date 2026-11-20 --format json
     """
-    from msp.engine.reports.today import today
-    from msp.engine.timeparse import parse_date
-
     from ..views import render_today
 
-    report = today(app.database(), parse_date(date_text) if date_text else None)
-    render_today(app.format, report)
+    render_today(app.format, app.workspace.today(date=date_text))
