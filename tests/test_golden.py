@@ -117,33 +117,99 @@ def normalise(name: str, text: str, started: dt.datetime) -> str:
     return text
 
 
-def golden_outputs(database_url: str) -> dict[str, tuple[int, str, str]]:
-    base = ["--database-url", database_url, "--workspace", WORKSPACE, "--format", "json"]
-    outputs = {}
-    started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
-    with freeze_time(FROZEN_NOW, tick=True):
-        for name, args, _ in CASES:
-            result = invoke(base + args)
-            stderr = re.sub(r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+\d{4}", "at <now>", result.stderr)
-            outputs[name] = (result.exit_code, normalise(name, result.stdout, started), stderr)
-    return outputs
+GROUPS = ("tasks", "state", "alerts", "journal", "rejects", "schemas")
 
 
-def test_every_command_prints_its_recorded_json(fresh_database, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    outputs = golden_outputs(fresh_database)
+def contract(args: list[str]) -> str:
+    """The published output contract (``schemas/output/NAME.schema.json``) of a command line."""
+    name = "_".join(args[:2]) if args[0] in GROUPS else args[0]
+    if "--automate" in args or "--check" in args:
+        name += "_automate" if "--automate" in args else "_check"
+    return name.replace("-", "_")
+
+
+@pytest.fixture(scope="module")
+def golden_run(server_url):
+    """Every case run once, in order, in a fresh database: name → (exit code, stdout, normalised
+    stdout, stderr)."""
+    import uuid
+
+    from support import drop_database, make_database
+
+    name = f"msp_golden_{uuid.uuid4().hex[:10]}"
+    url = make_database(server_url, name)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        base = ["--database-url", url, "--workspace", WORKSPACE, "--format", "json"]
+        outputs = {}
+        started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+        with freeze_time(FROZEN_NOW, tick=True):
+            for case, args, _ in CASES:
+                result = invoke(base + args)
+                stderr = re.sub(r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+\d{4}", "at <now>", result.stderr)
+                outputs[case] = (result.exit_code, result.stdout, normalise(case, result.stdout, started), stderr)
+        yield outputs
+    finally:
+        os.chdir(cwd)
+        drop_database(server_url, name)
+
+
+def test_every_command_prints_its_recorded_json(golden_run):
     if UPDATE:
         GOLDEN.mkdir(exist_ok=True)
-        for name, (_, stdout, stderr) in outputs.items():
+        for name, (_, _, stdout, stderr) in golden_run.items():
             (GOLDEN / f"{name}.json").write_text(stdout)
             if stderr:
                 (GOLDEN / f"{name}.stderr").write_text(stderr)
     for name, args, code in CASES:
-        exit_code, stdout, stderr = outputs[name]
+        exit_code, _, stdout, stderr = golden_run[name]
         assert exit_code == code, (name, stderr)
         assert stdout == (GOLDEN / f"{name}.json").read_text(), name
         expected_err = GOLDEN / f"{name}.stderr"
         assert stderr == (expected_err.read_text() if expected_err.exists() else ""), name
+
+
+def test_every_json_output_matches_its_published_contract(golden_run):
+    """The real output (not normalised) of every case against the shipped schema of its command,
+    date-time formats checked too; every published contract is met at least once."""
+    import json
+
+    import jsonschema
+
+    from msp.engine.output_schemas import load_output_schema, output_names
+
+    checked = set()
+    for name, args, _ in CASES:
+        _, stdout, _, _ = golden_run[name]
+        if not stdout:  # a refused action prints its error on stderr only
+            continue
+        schema = load_output_schema(contract(args))
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(json.loads(stdout))]
+        assert errors == [], name
+        checked.add(contract(args))
+    assert checked == set(output_names())
+
+
+def test_a_contract_rejects_what_the_command_never_prints():
+    """The contracts are strict enough to fail: an unknown key, a string count, a missing key."""
+    import jsonschema
+
+    from msp.engine.output_schemas import load_output_schema
+
+    today = json_of("today")
+    validator = jsonschema.Draft202012Validator(load_output_schema("today"))
+    assert validator.is_valid(today)
+    assert not validator.is_valid({**today, "extra": 1})
+    assert not validator.is_valid({**today, "counts": {**today["counts"], "signals": "10"}})
+    assert not validator.is_valid({k: v for k, v in today.items() if k != "conversion"})
+
+
+def json_of(name: str):
+    import json
+
+    return json.loads((GOLDEN / f"{name}.json").read_text())
 
 
 def test_every_golden_file_is_a_case():
