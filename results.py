@@ -347,7 +347,9 @@ class AlertTrigger(Result):
     journal: Optional[JournalDraft] = None
 
 
-class JournalRow(Result):
+class JournalHead(Result):
+    """The fields a journal entry leads with, in the list and in ``show``."""
+
     journal_id: str
     origin: str
     status: str
@@ -355,6 +357,9 @@ class JournalRow(Result):
     side: Optional[str]
     workflow_id: Optional[str]
     plan_id: Optional[str]
+
+
+class JournalRow(JournalHead):
     outcome: Optional[str]
     realized_pnl: Optional[Number]
     tags: SpaceJoined
@@ -372,16 +377,9 @@ class Enrichment(Result):
     occurred_at: Timestamp
 
 
-class JournalEntry(Result):
+class JournalEntry(JournalHead):
     """``msp journal show``."""
 
-    journal_id: str
-    origin: str
-    status: str
-    symbol: Optional[str]
-    side: Optional[str]
-    workflow_id: Optional[str]
-    plan_id: Optional[str]
     alert_id: Optional[str]
     decision_packet_id: Optional[str]
     source: Optional[str]
