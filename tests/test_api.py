@@ -15,9 +15,8 @@ from support import FIXTURES, invoke
 
 
 @pytest.fixture
-def ws(database_url, workspace):
-    with msp.connect(database_url, workspace) as w:
-        yield w
+def ws(api):
+    return api
 
 
 def stored(conn, workspace, sql="SELECT count(*) FROM workflow_events WHERE workspace = %s"):
