@@ -16,7 +16,6 @@ Keys that a command prints only sometimes (``conversion``'s ``counts`` or
 left out when they are ``None``, as the command leaves them out.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import json
@@ -40,7 +39,8 @@ class Result(BaseModel):
     """Base of every result: keys as printed (aliases), optional keys left out when None,
     no key the model does not name (so the published schemas forbid unknown keys too)."""
 
-    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True, validate_by_alias=True,
+                              defer_build=True)  # built on first use: `msp today` does not pay for 40 models
     OMIT_WHEN_NONE: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
@@ -57,6 +57,8 @@ Item = TypeVar("Item")
 
 class ResultList(RootModel[list[Item]], Generic[Item]):
     """A command that prints a JSON array: iterate it, index it, take its len()."""
+
+    model_config = ConfigDict(defer_build=True)
 
     def __iter__(self) -> Iterator[Item]:  # type: ignore[override]
         return iter(self.root)
@@ -464,6 +466,7 @@ class SchemaDocument(RootModel[dict[str, Any]]):
     ``description`` holds what the table view shows beside it (title, description,
     warning rules, the resources its ``$ref``s point at); it is not part of the dump."""
 
+    model_config = ConfigDict(defer_build=True)
     _description: dict = PrivateAttr(default_factory=dict)
 
     @classmethod
