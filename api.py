@@ -56,6 +56,13 @@ class Workspace:
     def name(self) -> str:
         return self.settings.workspace
 
+    def __repr__(self) -> str:
+        from .engine.db import describe_target
+
+        where = describe_target(self.url) if self.url else self.settings.database_url and describe_target(
+            self.settings.database_url) or "the embedded server"
+        return f"<msp.Workspace {self.name!r} on {where}>"
+
     @property
     def db(self) -> Database:
         """The engine's database handle (opened, and migrated, on first use)."""
