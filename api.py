@@ -59,8 +59,8 @@ class Workspace:
     def __repr__(self) -> str:
         from .engine.db import describe_target
 
-        where = describe_target(self.url) if self.url else self.settings.database_url and describe_target(
-            self.settings.database_url) or "the embedded server"
+        url = self.url or self.settings.database_url
+        where = describe_target(url) if url else "the embedded server"
         return f"<msp.Workspace {self.name!r} on {where}>"
 
     @property
