@@ -26,18 +26,21 @@ def command(app, date_text, top, watch):
       msp operator --watch 5
       msp operator --format json
     """
+    from msp.engine.timeparse import parse_date
+
     from ..operator_view import operator_view
     from ..render import console, emit_result
 
+    date = parse_date(date_text) if date_text else None  # before --watch takes the screen
     ws = app.workspace
     if watch is None or app.format != "table":
-        view = ws.operator(date=date_text, top=top)
+        view = ws.operator(date=date, top=top)
         if app.format == "json":
             emit_result(view)
         else:
             console().print(operator_view(view.model_dump()))
         return
-    _watch(ws, date_text, top, watch, operator_view)
+    _watch(ws, date, top, watch, operator_view)
 
 
 def _watch(ws, date, top, seconds, operator_view) -> None:
