@@ -1,24 +1,51 @@
 """Applying the numbered SQL files of ``migrations/`` (DESIGN §7).
 
-``schema_migrations`` records each applied file's version and checksum.  All
-pending files apply in one transaction under a transaction-scoped advisory
-lock, so two processes never migrate at once and a failure leaves nothing
-half-done.  A file whose checksum changed after it was applied is an error.
+``schema_migrations`` records each applied file's version and checksum.
+Consecutive pending files apply in one transaction under a transaction-scoped
+advisory lock, so two processes never migrate at once and a failure leaves
+nothing half-done.  That transaction sets ``lock_timeout`` and
+``statement_timeout`` (SET LOCAL, after the advisory lock): a migration never
+queues behind a long transaction and freezes every writer queued behind it.  A
+lock not granted in time rolls the transaction back and is retried with
+backoff a bounded number of times, then fails naming the table and the process
+holding it (exit 3).
+
+A file whose first lines hold the comment ``-- msp: no-transaction`` runs
+outside a transaction, statement by statement (``CREATE INDEX CONCURRENTLY``
+cannot run inside one), under a session advisory lock and a session
+``lock_timeout``; an index such a file builds that a crash left invalid
+(``pg_index.indisvalid``) is dropped concurrently and rebuilt on the next run,
+since ``IF NOT EXISTS`` would skip it.
+
+A file's checksum is the SHA-256 of its text without its ``-- squawk-ignore``
+comment lines (the reasons for accepted lint findings), so a finding can be
+accepted in a file that databases have already applied; any other change to an
+applied file is an error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
+from pathlib import Path
+from typing import Callable, Optional, Union
 
 import psycopg
+from psycopg import sql as pgsql
 
 from .errors import DatabaseError
 
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('msp.migrate'))"
+NO_TRANSACTION = re.compile(r"^--\s*msp:\s*no-transaction\s*$")
+SQUAWK_IGNORE = re.compile(r"^--\s*squawk-ignore")
+MIGRATION_LOCK_KEY = "hashtext('msp.migrate')"
+MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+SESSION_LOCK = f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"
+SESSION_UNLOCK = f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"
 CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    integer     NOT NULL PRIMARY KEY,
@@ -28,7 +55,20 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 LEDGER_EXISTS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
 APPLIED = "SELECT version, checksum FROM schema_migrations ORDER BY version"
+LEDGER = "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
 RECORD = "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)"
+INVALID_INDEX = """
+SELECT NOT i.indisvalid FROM pg_index i
+WHERE i.indexrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident(%s))"""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a migration file: its 1-based line, its text and its parse tree."""
+
+    line: int
+    sql: str
+    node: object = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -41,28 +81,83 @@ class Migration:
     def filename(self) -> str:
         return f"{self.version:03d}_{self.name}.sql"
 
-    @property
+    @cached_property
     def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+        return checksum(self.sql)
+
+    @cached_property
+    def transactional(self) -> bool:
+        """False when the file is marked ``-- msp: no-transaction``."""
+        return not any(NO_TRANSACTION.match(text) for _, text in comments(self.sql))
+
+    @cached_property
+    def statements(self) -> list[Statement]:
+        """The file's statements, split by PostgreSQL's own grammar (pglast)."""
+        return split_statements(self.sql)
 
 
-def migration_files() -> list[tuple[str, str]]:
-    """(filename, text) of every ``*.sql`` file in migrations/, sorted by name."""
-    folder = resources.files("msp") / "migrations"
+def comments(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of every ``--`` comment of a SQL text (PostgreSQL's scanner: never one inside a string)."""
+    from pglast.parser import scan
+
+    try:
+        tokens = scan(text)
+    except Exception:  # an unscannable file has no directives; the check reports its syntax
+        return []
+    return [(t.start, text[t.start:t.end + 1]) for t in tokens if t.name == "SQL_COMMENT"]
+
+
+def checksum(text: str) -> str:
+    """SHA-256 of the text without its ``-- squawk-ignore`` comment lines (see the module docstring)."""
+    starts = {start for start, _ in comments(text)}
+    kept, offset = [], 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip(" \t")
+        comment_at = offset + len(line) - len(stripped)
+        if not (comment_at in starts and SQUAWK_IGNORE.match(stripped)):
+            kept.append(line)
+        offset += len(line)
+    return hashlib.sha256("".join(kept).encode("utf-8")).hexdigest()
+
+
+def split_statements(text: str) -> list[Statement]:
+    from pglast.parser import ParseError, parse_sql, scan
+
+    try:
+        parsed = parse_sql(text)
+    except ParseError:  # the server reports it when the file runs; the check reports it first
+        return [Statement(1, text, None)]
+    tokens = [t for t in scan(text) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    statements = []
+    for raw in parsed:
+        start = raw.stmt_location or 0  # pglast reports character offsets
+        length = raw.stmt_len or (len(text) - start)
+        first = next((t.start for t in tokens if t.start >= start), start)
+        sql = text[first:start + length].strip()
+        statements.append(Statement(text.count("\n", 0, first) + 1, sql, raw.stmt))
+    return statements
+
+
+Folder = Union[str, Path, None]
+
+
+def migration_files(folder: Folder = None) -> list[tuple[str, str]]:
+    """(filename, text) of every ``*.sql`` file in migrations/ (or ``folder``), sorted by name."""
+    root = resources.files("msp") / "migrations" if folder is None else Path(folder)
     return sorted(
         (entry.name, entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
+        for entry in root.iterdir()
         if entry.name.endswith(".sql")
     )
 
 
-def load_migrations() -> list[Migration]:
-    migrations = []
-    for filename, text in migration_files():
-        match = MIGRATION_FILE.match(filename)
-        if match:
-            migrations.append(Migration(int(match.group(1)), match.group(2), text))
-    return migrations
+def parse_migration(filename: str, text: str) -> Optional[Migration]:
+    match = MIGRATION_FILE.match(filename)
+    return Migration(int(match.group(1)), match.group(2), text) if match else None
+
+
+def load_migrations(folder: Folder = None) -> list[Migration]:
+    return [m for m in (parse_migration(n, t) for n, t in migration_files(folder)) if m is not None]
 
 
 def applied_versions(conn: psycopg.Connection) -> dict[int, str]:
@@ -72,30 +167,195 @@ def applied_versions(conn: psycopg.Connection) -> dict[int, str]:
     return dict(conn.execute(APPLIED).fetchall())
 
 
-def pending(conn: psycopg.Connection) -> list[Migration]:
+def ledger(conn: psycopg.Connection) -> list[tuple]:
+    """(version, name, checksum, applied_at) of every applied migration; empty on a new database."""
+    if not conn.execute(LEDGER_EXISTS).fetchone()[0]:
+        return []
+    return conn.execute(LEDGER).fetchall()
+
+
+def pending(conn: psycopg.Connection, migrations: Optional[list[Migration]] = None) -> list[Migration]:
+    """The migrations not applied yet; an applied file whose checksum changed is an error."""
+    migrations = load_migrations() if migrations is None else migrations
     applied = applied_versions(conn)
-    for migration in load_migrations():
+    for migration in migrations:
         stored = applied.get(migration.version)
         if stored is not None and stored != migration.checksum:
             raise DatabaseError(
                 f"migration {migration.filename} changed after it was applied "
                 f"(checksum {stored[:12]} in the database, {migration.checksum[:12]} on disk)"
             )
-    return [m for m in load_migrations() if m.version not in applied]
+    return [m for m in migrations if m.version not in applied]
 
 
-def migrate(conn: psycopg.Connection) -> list[Migration]:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a migration may wait for a lock and run one statement, and how often it retries."""
+
+    lock_timeout: float = 5.0        # seconds
+    statement_timeout: float = 300.0  # seconds; 0 = none
+    retries: int = 3                 # further attempts after a lock not granted in time
+    backoff: float = 1.0             # seconds before the first retry, doubled for each next one
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+class MigrationBlocked(DatabaseError):
+    """A migration could not get a lock in time, however often it retried."""
+
+
+def migrate(conn: psycopg.Connection, migrations: Optional[list[Migration]] = None,
+            timeouts: Timeouts = DEFAULT_TIMEOUTS, sleep: Callable[[float], None] = time.sleep) -> list[Migration]:
     """Apply every pending migration; return those applied (empty when up to date)."""
-    if not pending(conn):
-        return []
-    with conn.transaction():
-        conn.execute(MIGRATION_LOCK)
-        conn.execute(CREATE_LEDGER)
-        todo = pending(conn)  # re-read under the lock: another process may have won
-        for migration in todo:
-            conn.execute(migration.sql)
-            conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
+    migrations = load_migrations() if migrations is None else migrations
+    done: list[Migration] = []
+    while True:
+        todo = pending(conn, migrations)
+        if not todo:
+            return done
+        if todo[0].transactional:
+            step = lambda: _apply_in_transaction(conn, migrations, timeouts)  # noqa: E731
+        else:
+            step = lambda: _apply_without_transaction(conn, todo[0], migrations, timeouts)  # noqa: E731
+        done.extend(_with_retries(conn, step, timeouts, sleep))
+
+
+def _with_retries(conn, step, timeouts: Timeouts, sleep) -> list[Migration]:
+    for attempt in range(timeouts.retries + 1):
+        try:
+            return step()
+        except _LockWait as wait:
+            if attempt == timeouts.retries:
+                raise MigrationBlocked(_blocked_message(conn, wait, timeouts, attempt + 1)) from None
+            sleep(timeouts.backoff * 2 ** attempt)
+    return []  # unreachable
+
+
+class _LockWait(Exception):
+    """A statement of a migration was refused its lock within lock_timeout (rolled back)."""
+
+    def __init__(self, migration: Migration, statement: Statement):
+        self.migration = migration
+        self.statement = statement
+
+
+def _run(conn: psycopg.Connection, migration: Migration, statement: Statement) -> None:
+    try:
+        conn.execute(statement.sql)
+    except psycopg.errors.LockNotAvailable:
+        raise _LockWait(migration, statement) from None
+
+
+def _apply_in_transaction(conn: psycopg.Connection, migrations: list[Migration], timeouts: Timeouts) -> list[Migration]:
+    """The leading run of pending transactional files, in one transaction."""
+    try:
+        with conn.transaction():
+            conn.execute(MIGRATION_LOCK)
+            conn.execute(CREATE_LEDGER)
+            conn.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                         (_ms(timeouts.lock_timeout), _ms(timeouts.statement_timeout)))
+            todo = []
+            for migration in pending(conn, migrations):  # re-read under the lock: another process may have won
+                if not migration.transactional:
+                    break
+                todo.append(migration)
+            for migration in todo:
+                execute_statements(conn, migration)
+                conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
+    except psycopg.errors.QueryCanceled as exc:
+        raise DatabaseError(f"a migration statement ran longer than statement_timeout "
+                            f"({timeouts.statement_timeout:g}s) and was cancelled; nothing was applied "
+                            f"({exc.diag.message_primary})") from None
     return todo
+
+
+def _apply_without_transaction(conn: psycopg.Connection, migration: Migration, migrations: list[Migration],
+                               timeouts: Timeouts) -> list[Migration]:
+    """One ``-- msp: no-transaction`` file, statement by statement, under the session advisory lock."""
+    conn.execute(SESSION_LOCK)
+    try:
+        with conn.transaction():
+            conn.execute(CREATE_LEDGER)
+        if migration not in pending(conn, migrations):
+            return []
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (_ms(timeouts.lock_timeout),))
+        try:
+            execute_statements(conn, migration)
+        finally:
+            conn.execute("RESET lock_timeout")
+        with conn.transaction():
+            conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
+    finally:
+        conn.execute(SESSION_UNLOCK)
+    return [migration]
+
+
+def execute_statements(conn: psycopg.Connection, migration: Migration) -> None:
+    """Run a file's statements: inside the caller's transaction, or (a no-transaction file)
+    one by one, an invalid index it builds concurrently dropped first and checked after."""
+    for statement in migration.statements:
+        if not migration.transactional:
+            rebuild_if_invalid(conn, statement)
+        _run(conn, migration, statement)
+        index = None if migration.transactional else _built_index(statement)
+        if index and conn.execute(INVALID_INDEX, (index,)).fetchone() == (True,):
+            raise DatabaseError(f"migration {migration.filename}: index {index} is invalid after "
+                                f"CREATE INDEX CONCURRENTLY; run msp migrate again to rebuild it")
+
+
+def _built_index(statement: Statement) -> Optional[str]:
+    node = statement.node
+    if type(node).__name__ == "IndexStmt" and node.concurrent and node.idxname:
+        return node.idxname
+    return None
+
+
+def rebuild_if_invalid(conn: psycopg.Connection, statement: Statement) -> bool:
+    """Before ``CREATE INDEX CONCURRENTLY IF NOT EXISTS name``: an invalid ``name`` (left by a
+    crashed or cancelled build) is dropped concurrently so the statement builds it again."""
+    index = _built_index(statement)
+    if not index or not statement.node.if_not_exists:
+        return False
+    if conn.execute(INVALID_INDEX, (index,)).fetchone() != (True,):
+        return False
+    conn.execute(pgsql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(pgsql.Identifier(index)))
+    return True
+
+
+def _ms(seconds: float) -> str:
+    return f"{int(round(seconds * 1000))}ms"
+
+
+BLOCKERS = """
+SELECT l.relation::regclass::text, a.pid, a.application_name, a.query_start, a.state, l.mode
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (cardinality(%(tables)s::text[]) = 0
+       OR l.relation IN (SELECT to_regclass(t) FROM unnest(%(tables)s::text[]) AS t))
+ORDER BY a.xact_start NULLS LAST, a.pid
+LIMIT 1"""
+
+
+def _blocked_message(conn: psycopg.Connection, wait: _LockWait, timeouts: Timeouts, attempts: int) -> str:
+    from .migration_locks import statement_locks
+
+    tables = [lock.table for lock in statement_locks(wait.statement.node) if lock.table]
+    target = ", ".join(dict.fromkeys(tables)) or "a table"
+    row = conn.execute(BLOCKERS, {"tables": tables}).fetchone()
+    if row is None and tables:
+        row = conn.execute(BLOCKERS, {"tables": []}).fetchone()
+    if row is None:
+        holder = "by a process that has finished since"
+    else:
+        table, pid, application, query_start, state, mode = row
+        started = query_start.isoformat(timespec="seconds") if query_start else "unknown"
+        holder = (f"by pid {pid} (application {application or '-'!r}, {state or 'unknown state'}, "
+                  f"query started {started}, holding {mode} on {table})")
+    return (f"migration {wait.migration.filename} line {wait.statement.line}: lock on {target} not granted "
+            f"within lock_timeout {timeouts.lock_timeout:g}s ({attempts} attempts); blocked {holder}; "
+            f"nothing of it was applied")
 
 
 def current_level(conn: psycopg.Connection) -> int:
