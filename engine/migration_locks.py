@@ -58,7 +58,7 @@ class TableLock:
         return "nothing (the table is new)" if self.note == "new table" else BLOCKS[self.mode]
 
 
-def _name(range_var) -> str:
+def table_name(range_var) -> str:
     parts = [getattr(range_var, "schemaname", None), range_var.relname]
     return ".".join(p for p in parts if p)
 
@@ -78,7 +78,7 @@ def _range_vars(node) -> Iterator:
 
 
 def _reads(node, skip: str = "") -> list[TableLock]:
-    return [TableLock(n, "ACCESS SHARE") for n in dict.fromkeys(_name(rv) for rv in _range_vars(node)) if n != skip]
+    return [TableLock(n, "ACCESS SHARE") for n in dict.fromkeys(table_name(rv) for rv in _range_vars(node)) if n != skip]
 
 
 def _strongest(modes) -> str:
@@ -95,20 +95,20 @@ def statement_locks(node, index_table: Optional[Callable[[str], Optional[str]]] 
         return [TableLock(None, None, "not parsed")]
     if kind in ("CreateStmt", "CreateSeqStmt"):
         rel = node.relation if kind == "CreateStmt" else node.sequence
-        locks = [TableLock(_name(rel), "ACCESS EXCLUSIVE", "new table")]
+        locks = [TableLock(table_name(rel), "ACCESS EXCLUSIVE", "new table")]
         elements = (node.tableElts or ()) if kind == "CreateStmt" else ()
         for element in elements:
             for constraint in [element] + list(getattr(element, "constraints", None) or ()):
                 if getattr(constraint, "pktable", None) is not None:
-                    locks.append(TableLock(_name(constraint.pktable), "SHARE ROW EXCLUSIVE"))
+                    locks.append(TableLock(table_name(constraint.pktable), "SHARE ROW EXCLUSIVE"))
         return locks
     if kind == "CreateTableAsStmt":
-        return [TableLock(_name(node.into.rel), "ACCESS EXCLUSIVE", "new table")] + _reads(node.query)
+        return [TableLock(table_name(node.into.rel), "ACCESS EXCLUSIVE", "new table")] + _reads(node.query)
     if kind == "ViewStmt":
-        return [TableLock(_name(node.view), "ACCESS EXCLUSIVE", "" if node.replace else "new table")] + \
+        return [TableLock(table_name(node.view), "ACCESS EXCLUSIVE", "" if node.replace else "new table")] + \
             _reads(node.query)
     if kind == "IndexStmt":
-        return [TableLock(_name(node.relation), "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE")]
+        return [TableLock(table_name(node.relation), "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE")]
     if kind == "AlterTableStmt":
         modes, extra = [], []
         for cmd in node.cmds or ():
@@ -117,16 +117,16 @@ def statement_locks(node, index_table: Optional[Callable[[str], Optional[str]]] 
             definition = getattr(cmd, "def_", None)
             if sub == "AT_AddConstraint" and getattr(definition, "pktable", None) is not None:
                 mode = "SHARE ROW EXCLUSIVE"
-                extra.append(TableLock(_name(definition.pktable), "SHARE ROW EXCLUSIVE"))
+                extra.append(TableLock(table_name(definition.pktable), "SHARE ROW EXCLUSIVE"))
             modes.append(mode)
         objtype = getattr(node.objtype, "name", "")
-        table = on_index(node.relation.relname) if objtype == "OBJECT_INDEX" else _name(node.relation)
+        table = on_index(node.relation.relname) if objtype == "OBJECT_INDEX" else table_name(node.relation)
         return [TableLock(table, _strongest(modes or ["ACCESS EXCLUSIVE"]))] + extra
     if kind == "RenameStmt" and node.relation is not None:
         objtype = getattr(node.renameType, "name", "")
         if objtype == "OBJECT_INDEX":
             return [TableLock(on_index(node.relation.relname), "SHARE UPDATE EXCLUSIVE")]
-        return [TableLock(_name(node.relation), "ACCESS EXCLUSIVE")]
+        return [TableLock(table_name(node.relation), "ACCESS EXCLUSIVE")]
     if kind == "DropStmt":
         objtype = getattr(node.removeType, "name", "")
         names = [".".join(part.sval for part in obj) for obj in node.objects or () if isinstance(obj, (list, tuple))]
@@ -139,18 +139,18 @@ def statement_locks(node, index_table: Optional[Callable[[str], Optional[str]]] 
             return [TableLock(name.rsplit(".", 1)[0], "ACCESS EXCLUSIVE") for name in names]
         return []
     if kind == "CreateTrigStmt":
-        return [TableLock(_name(node.relation), "SHARE ROW EXCLUSIVE")]
+        return [TableLock(table_name(node.relation), "SHARE ROW EXCLUSIVE")]
     if kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
-        return [TableLock(_name(node.table), "ACCESS EXCLUSIVE")]
+        return [TableLock(table_name(node.table), "ACCESS EXCLUSIVE")]
     if kind == "VacuumStmt":
         full = any(option.defname == "full" for option in node.options or ())
         mode = "ACCESS EXCLUSIVE" if node.is_vacuumcmd and full else "SHARE UPDATE EXCLUSIVE"
-        rels = [_name(r.relation) for r in node.rels or () if r.relation is not None]
+        rels = [table_name(r.relation) for r in node.rels or () if r.relation is not None]
         return [TableLock(name, mode) for name in rels] or [TableLock("every table", mode)]
     if kind == "InsertStmt":
-        return [TableLock(_name(node.relation), "ROW EXCLUSIVE")] + _reads(node.selectStmt, _name(node.relation))
+        return [TableLock(table_name(node.relation), "ROW EXCLUSIVE")] + _reads(node.selectStmt, table_name(node.relation))
     if kind in ("UpdateStmt", "DeleteStmt", "MergeStmt"):
-        target = _name(node.relation)
+        target = table_name(node.relation)
         return [TableLock(target, "ROW EXCLUSIVE")] + _reads(
             [getattr(node, a, None) for a in ("fromClause", "usingClause", "whereClause", "sourceRelation")],
             target)
@@ -159,20 +159,20 @@ def statement_locks(node, index_table: Optional[Callable[[str], Optional[str]]] 
         return _reads(node) + ([TableLock(None, None, "calls a function: the locks it takes are not "
                                                       "visible here")] if calls else [])
     if kind == "TruncateStmt":
-        return [TableLock(_name(r), "ACCESS EXCLUSIVE") for r in node.relations]
+        return [TableLock(table_name(r), "ACCESS EXCLUSIVE") for r in node.relations]
     if kind == "ReindexStmt":
         concurrent = any(p.defname == "concurrently" for p in node.params or ())
         mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "SHARE"
         kind_name = getattr(node.kind, "name", "")
         if kind_name == "REINDEX_OBJECT_INDEX":
             return [TableLock(on_index(node.relation.relname), mode)]
-        return [TableLock(_name(node.relation) if node.relation else "every table", mode)]
+        return [TableLock(table_name(node.relation) if node.relation else "every table", mode)]
     if kind == "RefreshMatViewStmt":
-        return [TableLock(_name(node.relation), "EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE")]
+        return [TableLock(table_name(node.relation), "EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE")]
     if kind == "ClusterStmt":
-        return [TableLock(_name(node.relation) if node.relation else "every clustered table", "ACCESS EXCLUSIVE")]
+        return [TableLock(table_name(node.relation) if node.relation else "every clustered table", "ACCESS EXCLUSIVE")]
     if kind == "LockStmt":
-        return [TableLock(_name(r), LOCK_STMT_MODES.get(int(node.mode), "ACCESS EXCLUSIVE")) for r in node.relations]
+        return [TableLock(table_name(r), LOCK_STMT_MODES.get(int(node.mode), "ACCESS EXCLUSIVE")) for r in node.relations]
     if kind == "CommentStmt" and getattr(node.objtype, "name", "") in ("OBJECT_TABLE", "OBJECT_COLUMN"):
         return [TableLock(None, "SHARE UPDATE EXCLUSIVE", "on the commented table")]
     if kind == "DoStmt":

@@ -17,6 +17,12 @@ cannot run inside one), under a session advisory lock and a session
 (``pg_index.indisvalid``) is dropped concurrently and rebuilt on the next run,
 since ``IF NOT EXISTS`` would skip it.
 
+A ``CREATE INDEX IF NOT EXISTS`` in a transactional file, on a table that
+exists before the transaction and that no earlier statement of it touches, is
+first built ``CONCURRENTLY`` outside the transaction (an upgrade through
+migrations/009_close_seq_index.sql builds on a year of events without
+holding writers off); inside, the statement then finds it and does nothing.
+
 A file's checksum is the SHA-256 of its text without its ``-- squawk-ignore``
 comment lines (the reasons for accepted lint findings), so a finding can be
 accepted in a file that databases have already applied; any other change to an
@@ -56,6 +62,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 LEDGER_EXISTS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
 APPLIED = "SELECT version, checksum FROM schema_migrations ORDER BY version"
 LEDGER = "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
+CREATE_INDEX = re.compile(r"^(CREATE\s+(?:UNIQUE\s+)?INDEX)\s+(?!CONCURRENTLY\b)", re.I)
 RECORD = "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)"
 INVALID_INDEX = """
 SELECT NOT i.indisvalid FROM pg_index i
@@ -215,10 +222,91 @@ def migrate(conn: psycopg.Connection, migrations: Optional[list[Migration]] = No
         if not todo:
             return done
         if todo[0].transactional:
-            step = lambda: _apply_in_transaction(conn, migrations, timeouts)  # noqa: E731
+            def step():
+                prebuild_indexes(conn, leading_transactional(todo), timeouts)
+                return _apply_in_transaction(conn, migrations, timeouts)
         else:
             step = lambda: _apply_without_transaction(conn, todo[0], migrations, timeouts)  # noqa: E731
         done.extend(_with_retries(conn, step, timeouts, sleep))
+
+
+def leading_transactional(todo: list[Migration]) -> list[Migration]:
+    """The pending files that apply together in the next transaction."""
+    group = []
+    for migration in todo:
+        if not migration.transactional:
+            break
+        group.append(migration)
+    return group
+
+
+def concurrent_prebuilds(conn: psycopg.Connection, group: list[Migration]) -> list[tuple[Migration, Statement]]:
+    """The ``CREATE INDEX IF NOT EXISTS`` statements of a transaction's files that msp builds
+    CONCURRENTLY before it: on a table that exists already, that no earlier statement of
+    the transaction touches (nor one whose locks cannot be read, such as a DO block).
+    Built inside the transaction, such an index would hold off every writer of a
+    possibly large table while it builds; built before, it is a no-op inside."""
+    from .migration_locks import statement_locks, table_name
+
+    candidates, touched, opaque = [], set(), False
+    for migration in group:
+        for statement in migration.statements:
+            node = statement.node
+            if (type(node).__name__ == "IndexStmt" and node.if_not_exists and not node.concurrent
+                    and node.idxname and not opaque and table_name(node.relation) not in touched
+                    and CREATE_INDEX.match(statement.sql)):
+                candidates.append((migration, statement))
+            for lock in statement_locks(node):
+                if lock.table is None:
+                    opaque = True
+                touched.add(lock.table)
+    if not candidates:
+        return []
+    exists = conn.execute("SELECT to_regclass(t) IS NOT NULL FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) "
+                          "ORDER BY n", ([table_name(s.node.relation) for _, s in candidates],)).fetchall()
+    return [candidate for candidate, (present,) in zip(candidates, exists) if present]
+
+
+def as_concurrent(statement: Statement) -> Statement:
+    """The same CREATE INDEX, built CONCURRENTLY."""
+    import copy
+
+    node = copy.copy(statement.node)
+    node.concurrent = True
+    return Statement(statement.line, CREATE_INDEX.sub(r"\1 CONCURRENTLY ", statement.sql, count=1), node)
+
+
+def prebuild_indexes(conn: psycopg.Connection, group: list[Migration], timeouts: Timeouts) -> list[str]:
+    """Build ``concurrent_prebuilds`` (under the session advisory lock and a session
+    lock_timeout); returns the names built.  One that cannot be built yet (a column an
+    earlier statement adds) is left to the transaction; an invalid one left by a failed
+    build is dropped again, so the transaction builds it or reports why it cannot."""
+    todo = concurrent_prebuilds(conn, group)
+    if not todo:
+        return []
+    built = []
+    conn.execute(SESSION_LOCK)
+    try:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (_ms(timeouts.lock_timeout),))
+        for migration, statement in todo:
+            concurrent = as_concurrent(statement)
+            rebuild_if_invalid(conn, concurrent)
+            try:
+                _run(conn, migration, concurrent)
+            except _LockWait:
+                try:
+                    rebuild_if_invalid(conn, concurrent)
+                except psycopg.Error:
+                    pass  # the next run drops it
+                raise
+            except psycopg.Error:
+                rebuild_if_invalid(conn, concurrent)  # drops what the failed build left
+                continue
+            built.append(concurrent.node.idxname)
+    finally:
+        conn.execute("RESET lock_timeout")
+        conn.execute(SESSION_UNLOCK)
+    return built
 
 
 def _with_retries(conn, step, timeouts: Timeouts, sleep) -> list[Migration]:
