@@ -54,7 +54,7 @@ class TableLock:
     @property
     def blocks(self) -> str:
         if self.mode is None:
-            return "unknown"
+            return "nothing" if self.note.startswith("exists already") else "unknown"
         return "nothing (the table is new)" if self.note == "new table" else BLOCKS[self.mode]
 
 

@@ -42,6 +42,7 @@ from typing import Callable, Optional, Union
 
 import psycopg
 from psycopg import sql as pgsql
+from pydantic import BaseModel
 
 from .errors import DatabaseError
 
@@ -444,6 +445,13 @@ def _blocked_message(conn: psycopg.Connection, wait: _LockWait, timeouts: Timeou
     return (f"migration {wait.migration.filename} line {wait.statement.line}: lock on {target} not granted "
             f"within lock_timeout {timeouts.lock_timeout:g}s ({attempts} attempts); blocked {holder}; "
             f"nothing of it was applied")
+
+
+class MigrateResult(BaseModel):
+    """``model_dump(mode="json")`` is ``msp migrate --format json``."""
+
+    applied: list[str]  # file names, in the order applied
+    level: int
 
 
 def current_level(conn: psycopg.Connection) -> int:
