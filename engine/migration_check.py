@@ -117,8 +117,10 @@ def _guard_findings(name: str, index: int, line: int, node, text: str, earlier: 
     concurrent = getattr(node, "concurrent", False) or any(
         getattr(p, "defname", "") == "concurrently" for p in getattr(node, "params", None) or ())
     if concurrent and transactional:
-        add("msp-concurrently-in-transaction", f"{kind.removesuffix('Stmt')} CONCURRENTLY cannot run inside the "
-            "migration transaction: mark the file with a first-line comment -- msp: no-transaction")
+        command = {"IndexStmt": "CREATE INDEX", "DropStmt": "DROP INDEX", "ReindexStmt": "REINDEX",
+                   "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW"}.get(kind, kind)
+        add("msp-concurrently-in-transaction", f"{command} CONCURRENTLY cannot run inside the migration "
+            "transaction: mark the file with the comment -- msp: no-transaction")
     if kind == "CreatePolicyStmt" and not _policy_dropped_first(node, earlier):
         add("msp-unguarded-create", "CREATE POLICY has no IF NOT EXISTS form; precede it with DROP POLICY IF "
             "EXISTS … ON … or create it in a DO block that checks pg_policies")
@@ -306,6 +308,7 @@ def run_check(database_url: Optional[str], folder=None) -> CheckReport:
     errors = any(f.severity == "error" for f in findings)
     if database_url is not None and not errors:
         findings.extend(dynamic_check(database_url, files))
+    findings.sort(key=lambda f: (f.file, f.line, f.rule))
     ok = not any(f.severity == "error" for f in findings)
     return CheckReport(ok=ok, files=len(files), statements=statements, pg_version=pg_version, squawk=True,
                        dynamic=database_url is not None and not errors, findings=findings)
