@@ -214,9 +214,11 @@ class MigrationBlocked(DatabaseError):
 
 
 def migrate(conn: psycopg.Connection, migrations: Optional[list[Migration]] = None,
-            timeouts: Timeouts = DEFAULT_TIMEOUTS, sleep: Callable[[float], None] = time.sleep) -> list[Migration]:
-    """Apply every pending migration; return those applied (empty when up to date)."""
+            timeouts: Optional[Timeouts] = None, sleep: Callable[[float], None] = time.sleep) -> list[Migration]:
+    """Apply every pending migration; return those applied (empty when up to date).
+    ``timeouts``: ``DEFAULT_TIMEOUTS``, as the migrate on first use of every command has them."""
     migrations = load_migrations() if migrations is None else migrations
+    timeouts = timeouts or DEFAULT_TIMEOUTS
     done: list[Migration] = []
     while True:
         todo = pending(conn, migrations)
