@@ -117,7 +117,8 @@ def _render_dry_run(fmt, plan) -> None:
     for s in plan.statements:
         where = "in the transaction" if s.in_transaction else "outside a transaction"
         click.echo(f"{s.file}:{s.line} ({where})")
-        click.echo("  " + safe_text(" ".join(s.statement.split()))[:160])
+        text = safe_text(" ".join(s.statement.split()))
+        click.echo("  " + (text if len(text) <= 160 else text[:159] + "…"))
         for lock in s.locks or ():
             target = f"{lock.mode} on {lock.table}" if lock.mode and lock.table else \
                 (lock.mode or (f"none on {lock.table}" if lock.table else "unknown"))
