@@ -10,10 +10,11 @@ lock not granted in time rolls the transaction back and is retried with
 backoff a bounded number of times, then fails naming the table and the process
 holding it (exit 3).
 
-A file whose first lines hold the comment ``-- msp: no-transaction`` runs
-outside a transaction, statement by statement (``CREATE INDEX CONCURRENTLY``
-cannot run inside one), under a session advisory lock and a session
-``lock_timeout``; an index such a file builds that a crash left invalid
+A file holding the comment ``-- msp: no-transaction`` runs outside a
+transaction, statement by statement (``CREATE INDEX CONCURRENTLY`` cannot run
+inside one), on a second connection whose ``lock_timeout`` is a startup option
+while the first holds the advisory lock in a transaction (no session state, so
+PgBouncer's transaction pooling is safe); an index such a file builds that a crash left invalid
 (``pg_index.indisvalid``) is dropped concurrently and rebuilt on the next run,
 since ``IF NOT EXISTS`` would skip it.
 
@@ -34,11 +35,12 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 import psycopg
 from psycopg import sql as pgsql
@@ -51,8 +53,6 @@ NO_TRANSACTION = re.compile(r"^--\s*msp:\s*no-transaction\s*$")
 SQUAWK_IGNORE = re.compile(r"^--\s*squawk-ignore")
 MIGRATION_LOCK_KEY = "hashtext('msp.migrate')"
 MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-SESSION_LOCK = f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"
-SESSION_UNLOCK = f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"
 CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    integer     NOT NULL PRIMARY KEY,
@@ -280,36 +280,61 @@ def as_concurrent(statement: Statement) -> Statement:
 
 
 def prebuild_indexes(conn: psycopg.Connection, group: list[Migration], timeouts: Timeouts) -> list[str]:
-    """Build ``concurrent_prebuilds`` (under the session advisory lock and a session
-    lock_timeout); returns the names built.  One that cannot be built yet (a column an
-    earlier statement adds) is left to the transaction; an invalid one left by a failed
-    build is dropped again, so the transaction builds it or reports why it cannot."""
+    """Build ``concurrent_prebuilds`` (see ``outside_transaction``); returns the names built.
+    One that cannot be built yet (a column an earlier statement adds) is left to the
+    transaction; an invalid one left by a failed build is dropped again, so the
+    transaction builds it or reports why it cannot."""
     todo = concurrent_prebuilds(conn, group)
     if not todo:
         return []
     built = []
-    conn.execute(SESSION_LOCK)
-    try:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (_ms(timeouts.lock_timeout),))
+    with outside_transaction(conn, timeouts) as work:
         for migration, statement in todo:
             concurrent = as_concurrent(statement)
-            rebuild_if_invalid(conn, concurrent)
+            rebuild_if_invalid(work, concurrent)
             try:
-                _run(conn, migration, concurrent)
+                _run(work, migration, concurrent)
             except _LockWait:
                 try:
-                    rebuild_if_invalid(conn, concurrent)
+                    rebuild_if_invalid(work, concurrent)
                 except psycopg.Error:
                     pass  # the next run drops it
                 raise
             except psycopg.Error:
-                rebuild_if_invalid(conn, concurrent)  # drops what the failed build left
+                rebuild_if_invalid(work, concurrent)  # drops what the failed build left
                 continue
             built.append(concurrent.node.idxname)
-    finally:
-        conn.execute("RESET lock_timeout")
-        conn.execute(SESSION_UNLOCK)
     return built
+
+
+@contextmanager
+def outside_transaction(conn: psycopg.Connection, timeouts: Timeouts) -> Iterator[psycopg.Connection]:
+    """A second connection, in autocommit with ``lock_timeout`` as its startup option, for
+    statements that cannot run in a transaction; meanwhile ``conn`` holds the migration
+    lock in a transaction, so two processes never migrate at once.  No session state is
+    set or left behind: through a PgBouncer transaction pool the transaction keeps its
+    server connection, and the second connection is closed after (a pool that drops the
+    startup option runs those statements without the lock timeout; they take no lock
+    that holds writers off: CONCURRENTLY)."""
+    with conn.transaction():
+        conn.execute(MIGRATION_LOCK)
+        conn.execute(CREATE_LEDGER)
+        info = conn.info
+        params = dict(info.get_parameters(), application_name="msp migrate", connect_timeout=10,
+                      options=f"-c lock_timeout={_ms(timeouts.lock_timeout)}")
+        if info.password:
+            params["password"] = info.password
+        try:
+            work = psycopg.connect(autocommit=True, prepare_threshold=None, **params)
+        except psycopg.OperationalError as exc:
+            if "options" not in str(exc):
+                raise
+            del params["options"]  # a pool that refuses the startup option
+            work = psycopg.connect(autocommit=True, prepare_threshold=None, **params)
+        try:
+            yield work
+        finally:
+            work.close()
 
 
 def _with_retries(conn, step, timeouts: Timeouts, sleep) -> list[Migration]:
@@ -363,22 +388,12 @@ def _apply_in_transaction(conn: psycopg.Connection, migrations: list[Migration],
 
 def _apply_without_transaction(conn: psycopg.Connection, migration: Migration, migrations: list[Migration],
                                timeouts: Timeouts) -> list[Migration]:
-    """One ``-- msp: no-transaction`` file, statement by statement, under the session advisory lock."""
-    conn.execute(SESSION_LOCK)
-    try:
-        with conn.transaction():
-            conn.execute(CREATE_LEDGER)
-        if migration not in pending(conn, migrations):
+    """One ``-- msp: no-transaction`` file, statement by statement (see ``outside_transaction``)."""
+    with outside_transaction(conn, timeouts) as work:
+        if migration not in pending(conn, migrations):  # under the lock: another process may have won
             return []
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (_ms(timeouts.lock_timeout),))
-        try:
-            execute_statements(conn, migration)
-        finally:
-            conn.execute("RESET lock_timeout")
-        with conn.transaction():
-            conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
-    finally:
-        conn.execute(SESSION_UNLOCK)
+        execute_statements(work, migration)
+        conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
     return [migration]
 
 

@@ -432,6 +432,32 @@ def test_a_no_transaction_file_runs_in_autocommit_and_an_invalid_index_is_rebuil
         assert current_level(c) == 2
 
 
+def test_a_no_transaction_file_waits_no_longer_than_lock_timeout_and_leaves_no_session_setting(
+        fresh_database, tmp_path):
+    folder = write(tmp_path / "m", {
+        "001_t.sql": TABLE,
+        "002_a.sql": "-- msp: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);\n",
+    })
+    migrations = load_migrations(folder)
+    with psycopg.connect(fresh_database, autocommit=True) as c:
+        migrate(c, migrations[:1])
+        blocker = psycopg.connect(fresh_database, application_name="nightly-report")
+        blocker.execute("LOCK TABLE t IN SHARE MODE")  # SHARE conflicts with the build's SHARE UPDATE EXCLUSIVE
+        try:
+            with pytest.raises(MigrationBlocked) as blocked:
+                migrate(c, migrations, FAST, sleep=lambda seconds: None)
+            assert blocked.value.message.startswith(
+                "migration 002_a.sql line 2: lock on t not granted within lock_timeout 0.3s (2 attempts); blocked by "
+                f"pid {blocker.info.backend_pid} (application 'nightly-report'")
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert c.execute("SHOW lock_timeout").fetchone() == ("0",)  # the migrating connection kept no setting
+        assert c.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                         "(SELECT oid FROM pg_database WHERE datname = current_database())").fetchone() == (0,)
+        assert [m.filename for m in migrate(c, migrations, FAST)] == ["002_a.sql"]
+
+
 # -- recipes -------------------------------------------------------------------------------------
 
 def msp_commands(text: str) -> list[list[str]]:
