@@ -341,6 +341,10 @@ def _with_retries(conn, step, timeouts: Timeouts, sleep) -> list[Migration]:
     for attempt in range(timeouts.retries + 1):
         try:
             return step()
+        except _Cancelled as cancelled:
+            raise DatabaseError(f"migration {cancelled.migration.filename} line {cancelled.statement.line}: "
+                                f"cancelled after statement_timeout {timeouts.statement_timeout:g}s (or by an "
+                                f"operator); rolled back, nothing of it was applied") from None
         except _LockWait as wait:
             if attempt == timeouts.retries:
                 raise MigrationBlocked(_blocked_message(conn, wait, timeouts, attempt + 1)) from None
@@ -356,33 +360,30 @@ class _LockWait(Exception):
         self.statement = statement
 
 
+class _Cancelled(_LockWait):
+    """A statement of a migration ran past statement_timeout, or was cancelled (rolled back)."""
+
+
 def _run(conn: psycopg.Connection, migration: Migration, statement: Statement) -> None:
     try:
         conn.execute(statement.sql)
     except psycopg.errors.LockNotAvailable:
         raise _LockWait(migration, statement) from None
+    except psycopg.errors.QueryCanceled:
+        raise _Cancelled(migration, statement) from None
 
 
 def _apply_in_transaction(conn: psycopg.Connection, migrations: list[Migration], timeouts: Timeouts) -> list[Migration]:
     """The leading run of pending transactional files, in one transaction."""
-    try:
-        with conn.transaction():
-            conn.execute(MIGRATION_LOCK)
-            conn.execute(CREATE_LEDGER)
-            conn.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                         (_ms(timeouts.lock_timeout), _ms(timeouts.statement_timeout)))
-            todo = []
-            for migration in pending(conn, migrations):  # re-read under the lock: another process may have won
-                if not migration.transactional:
-                    break
-                todo.append(migration)
-            for migration in todo:
-                execute_statements(conn, migration)
-                conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
-    except psycopg.errors.QueryCanceled as exc:
-        raise DatabaseError(f"a migration statement ran longer than statement_timeout "
-                            f"({timeouts.statement_timeout:g}s) and was cancelled; nothing was applied "
-                            f"({exc.diag.message_primary})") from None
+    with conn.transaction():
+        conn.execute(MIGRATION_LOCK)
+        conn.execute(CREATE_LEDGER)
+        conn.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                     (_ms(timeouts.lock_timeout), _ms(timeouts.statement_timeout)))
+        todo = leading_transactional(pending(conn, migrations))  # re-read under the lock: another may have won
+        for migration in todo:
+            execute_statements(conn, migration)
+            conn.execute(RECORD, (migration.version, migration.name, migration.checksum))
     return todo
 
 

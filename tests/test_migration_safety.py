@@ -326,6 +326,18 @@ def test_the_migrate_on_first_use_of_any_command_is_bounded_the_same_way(fresh_d
     assert invoke(["--database-url", fresh_database, "--workspace", workspace, "today"]).exit_code == 0
 
 
+def test_a_statement_running_past_statement_timeout_rolls_the_whole_transaction_back(fresh_database, tmp_path):
+    from msp.engine.errors import DatabaseError
+
+    folder = write(tmp_path / "m", {"001_t.sql": TABLE, "002_slow.sql": "SELECT pg_sleep(2);\n"})
+    with psycopg.connect(fresh_database, autocommit=True) as c:
+        with pytest.raises(DatabaseError) as failed:
+            migrate(c, load_migrations(folder), Timeouts(lock_timeout=1, statement_timeout=0.2, retries=0))
+        assert failed.value.message == ("migration 002_slow.sql line 1: cancelled after statement_timeout 0.2s "
+                                        "(or by an operator); rolled back, nothing of it was applied")
+        assert current_level(c) == 0 and c.execute("SELECT to_regclass('t')").fetchone() == (None,)
+
+
 def test_upgrading_through_009_builds_its_index_concurrently_so_writers_go_on(fresh_database):
     migrated_to(fresh_database, 8)
     in_flight = holder(fresh_database, "workflow_events")
