@@ -30,7 +30,8 @@ import psycopg
 from pydantic import BaseModel
 
 from .errors import DatabaseError
-from .migrations import MIGRATION_FILE, checksum, execute_statements, migration_files, parse_migration
+from .migration_files import MIGRATION_FILE, checksum, migration_files, parse_migration
+from .migrations import execute_statements
 
 GUARDED_CREATES = {
     # pglast node → attribute that must be true

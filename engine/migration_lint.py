@@ -65,7 +65,7 @@ def squawk_binary() -> Path:
 
 def ignore_findings(name: str, text: str) -> list[LintFinding]:
     """Every ``squawk-ignore`` comment must name its rules and give a reason; none may silence a file."""
-    from .migrations import comments
+    from .migration_files import comments
 
     findings = []
     for start, comment in comments(text):

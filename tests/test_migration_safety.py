@@ -15,8 +15,8 @@ import pytest
 
 from msp.engine.migration_check import catalog_snapshot, run_check
 from msp.engine.migration_locks import statement_locks
-from msp.engine.migrations import (MigrationBlocked, Timeouts, checksum, current_level, load_migrations, migrate,
-                                   split_statements)
+from msp.engine.migration_files import checksum, load_migrations, split_statements
+from msp.engine.migrations import MigrationBlocked, Timeouts, current_level, migrate
 from support import ROOT, invoke
 
 # sha256 of each file as main shipped it before issue 17: what every existing database recorded
