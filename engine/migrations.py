@@ -152,6 +152,7 @@ def concurrent_prebuilds(conn: psycopg.Connection, group: list[Migration]) -> li
                     and node.idxname and not opaque and table_name(node.relation) not in touched
                     and CREATE_INDEX.match(statement.sql)):
                 candidates.append((migration, statement))
+                continue  # another index changes nothing a later index of the same table builds on
             for lock in statement_locks(node):
                 if lock.table is None:
                     opaque = True
@@ -292,34 +293,34 @@ def _apply_without_transaction(conn: psycopg.Connection, migration: Migration, m
 
 
 def execute_statements(conn: psycopg.Connection, migration: Migration) -> None:
-    """Run a file's statements: inside the caller's transaction, or (a no-transaction file)
-    one by one, an invalid index it builds concurrently dropped first and checked after."""
+    """Run a file's statements (inside the caller's transaction, or one by one for a
+    no-transaction file); an invalid index of the name a statement builds is dropped
+    first, and one built concurrently is checked valid after."""
     for statement in migration.statements:
-        if not migration.transactional:
-            rebuild_if_invalid(conn, statement)
+        rebuild_if_invalid(conn, statement)
         _run(conn, migration, statement)
-        index = None if migration.transactional else _built_index(statement)
-        if index and conn.execute(INVALID_INDEX, (index,)).fetchone() == (True,):
+        index = _index_name(statement)
+        if index and statement.node.concurrent and conn.execute(INVALID_INDEX, (index,)).fetchone() == (True,):
             raise DatabaseError(f"migration {migration.filename}: index {index} is invalid after "
                                 f"CREATE INDEX CONCURRENTLY; run msp migrate again to rebuild it")
 
 
-def _built_index(statement: Statement) -> Optional[str]:
+def _index_name(statement: Statement) -> Optional[str]:
     node = statement.node
-    if type(node).__name__ == "IndexStmt" and node.concurrent and node.idxname:
-        return node.idxname
-    return None
+    return node.idxname if type(node).__name__ == "IndexStmt" and node.idxname else None
 
 
 def rebuild_if_invalid(conn: psycopg.Connection, statement: Statement) -> bool:
-    """Before ``CREATE INDEX CONCURRENTLY IF NOT EXISTS name``: an invalid ``name`` (left by a
-    crashed or cancelled build) is dropped concurrently so the statement builds it again."""
-    index = _built_index(statement)
+    """Before ``CREATE INDEX [CONCURRENTLY] IF NOT EXISTS name``: an invalid ``name`` (left by
+    a crashed or cancelled concurrent build), which IF NOT EXISTS would keep, is dropped —
+    concurrently when the statement builds concurrently — so the statement builds it again."""
+    index = _index_name(statement)
     if not index or not statement.node.if_not_exists:
         return False
     if conn.execute(INVALID_INDEX, (index,)).fetchone() != (True,):
         return False
-    conn.execute(pgsql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(pgsql.Identifier(index)))
+    drop = "DROP INDEX CONCURRENTLY IF EXISTS {}" if statement.node.concurrent else "DROP INDEX IF EXISTS {}"
+    conn.execute(pgsql.SQL(drop).format(pgsql.Identifier(index)))
     return True
 
 

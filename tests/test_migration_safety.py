@@ -470,6 +470,23 @@ def test_a_no_transaction_file_waits_no_longer_than_lock_timeout_and_leaves_no_s
         assert [m.filename for m in migrate(c, migrations, FAST)] == ["002_a.sql"]
 
 
+def test_an_invalid_index_is_rebuilt_by_a_transactional_file_too(fresh_database, tmp_path):
+    folder = write(tmp_path / "m", {
+        "001_t.sql": TABLE,
+        "002_b.sql": "ALTER TABLE t ADD COLUMN IF NOT EXISTS b int;\nCREATE INDEX IF NOT EXISTS t_b_idx ON t (b);\n",
+    })
+    migrations = load_migrations(folder)
+    with psycopg.connect(fresh_database, autocommit=True) as c:
+        migrate(c, migrations[:1])
+        c.execute("ALTER TABLE t ADD COLUMN b int")
+        c.execute("INSERT INTO t VALUES (1, 'x', 7), (2, 'y', 7)")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            c.execute("CREATE UNIQUE INDEX CONCURRENTLY t_b_idx ON t (b)")
+        assert [m.filename for m in migrate(c, migrations, FAST)] == ["002_b.sql"]
+        assert c.execute("SELECT indisvalid, indisunique FROM pg_index "
+                         "WHERE indexrelid = 't_b_idx'::regclass").fetchone() == (True, False)
+
+
 # -- recipes -------------------------------------------------------------------------------------
 
 def msp_commands(text: str) -> list[list[str]]:
