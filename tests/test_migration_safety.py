@@ -48,6 +48,20 @@ def errors(report):
     return [(f.location, f.rule) for f in report.findings if f.severity == "error"]
 
 
+def index_flags(c: psycopg.Connection, name: str):
+    """(valid, unique) of an index, None when there is none."""
+    return c.execute("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = to_regclass(%s)",
+                     (name,)).fetchone()
+
+
+def first_applied(url: str, folder: Path) -> list:
+    """The migrations of ``folder``, the first of them applied to ``url``."""
+    migrations = load_migrations(folder)
+    with psycopg.connect(url, autocommit=True) as c:
+        migrate(c, migrations[:1])
+    return migrations
+
+
 def migrated_to(url: str, level: int) -> None:
     with psycopg.connect(url, autocommit=True) as c:
         migrate(c, [m for m in load_migrations() if m.version <= level])
@@ -369,8 +383,7 @@ def test_upgrading_through_009_builds_its_index_concurrently_so_writers_go_on(fr
         thread.join(30)
     assert outcome["applied"] == ["009_close_seq_index.sql"]
     with psycopg.connect(fresh_database) as c:
-        assert c.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = "
-                         "'workflow_events_close_seq_idx'::regclass").fetchone() == (True,)
+        assert index_flags(c, "workflow_events_close_seq_idx") == (True, False)
 
 
 def test_the_same_index_built_in_the_transaction_would_have_queued_every_writer(fresh_database):
@@ -407,8 +420,7 @@ def test_an_upgraded_database_has_the_catalog_of_a_new_one(fresh_database, serve
                   "FROM generate_series(1, 2) AS n")
         with pytest.raises(psycopg.errors.UniqueViolation):
             c.execute("CREATE UNIQUE INDEX CONCURRENTLY workflow_events_close_seq_idx ON workflow_events (workspace)")
-        assert c.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = "
-                         "'workflow_events_close_seq_idx'::regclass").fetchone() == (False,)
+        assert index_flags(c, "workflow_events_close_seq_idx") == (False, True)
         migrate(c)
         upgraded = catalog_snapshot(c)
     fresh = make_database(server_url, "msp_fresh_for_compare")
@@ -435,12 +447,10 @@ def test_a_no_transaction_file_runs_in_autocommit_and_an_invalid_index_is_rebuil
         with pytest.raises(psycopg.errors.UniqueViolation):  # the crash: a build that fails half-way
             migrate(c, migrations, FAST)
         assert current_level(c) == 1
-        assert c.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a_key'::regclass").fetchone() == \
-            (False,)
+        assert index_flags(c, "t_a_key") == (False, True)
         c.execute("DELETE FROM t WHERE id = 2")
         assert [m.filename for m in migrate(c, migrations, FAST)] == ["002_unique_a.sql"]
-        assert c.execute("SELECT indisvalid, indisunique FROM pg_index "
-                         "WHERE indexrelid = 't_a_key'::regclass").fetchone() == (True, True)
+        assert index_flags(c, "t_a_key") == (True, True)
         assert current_level(c) == 2
 
 
@@ -450,9 +460,8 @@ def test_a_no_transaction_file_waits_no_longer_than_lock_timeout_and_leaves_no_s
         "001_t.sql": TABLE,
         "002_a.sql": "-- msp: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);\n",
     })
-    migrations = load_migrations(folder)
+    migrations = first_applied(fresh_database, folder)
     with psycopg.connect(fresh_database, autocommit=True) as c:
-        migrate(c, migrations[:1])
         blocker = psycopg.connect(fresh_database, application_name="nightly-report")
         blocker.execute("LOCK TABLE t IN SHARE MODE")  # SHARE conflicts with the build's SHARE UPDATE EXCLUSIVE
         try:
@@ -475,16 +484,14 @@ def test_an_invalid_index_is_rebuilt_by_a_transactional_file_too(fresh_database,
         "001_t.sql": TABLE,
         "002_b.sql": "ALTER TABLE t ADD COLUMN IF NOT EXISTS b int;\nCREATE INDEX IF NOT EXISTS t_b_idx ON t (b);\n",
     })
-    migrations = load_migrations(folder)
+    migrations = first_applied(fresh_database, folder)
     with psycopg.connect(fresh_database, autocommit=True) as c:
-        migrate(c, migrations[:1])
         c.execute("ALTER TABLE t ADD COLUMN b int")
         c.execute("INSERT INTO t VALUES (1, 'x', 7), (2, 'y', 7)")
         with pytest.raises(psycopg.errors.UniqueViolation):
             c.execute("CREATE UNIQUE INDEX CONCURRENTLY t_b_idx ON t (b)")
         assert [m.filename for m in migrate(c, migrations, FAST)] == ["002_b.sql"]
-        assert c.execute("SELECT indisvalid, indisunique FROM pg_index "
-                         "WHERE indexrelid = 't_b_idx'::regclass").fetchone() == (True, False)
+        assert index_flags(c, "t_b_idx") == (True, False)
 
 
 # -- recipes -------------------------------------------------------------------------------------
