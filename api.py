@@ -67,6 +67,56 @@ class Workspace:
 
     # -- server, doctor, migrate (issues 10, 17) --
 
+    # -- migrate (issue 17) --
+
+    def _on_migrations_database(self, work):
+        """``work(db)`` on the database without the migrate-on-first-use: status, dry-run and
+        check apply nothing, and migrate applies under its own timeouts."""
+        if self._db is not None or not self._migrate:
+            return work(self.db)
+        with Database(self.settings) as db:
+            return work(db)
+
+    def migrate(self, *, lock_timeout: float = 5.0, statement_timeout: float = 300.0, retries: int = 3):
+        """Twin of ``msp migrate``: apply pending migrations; a ``MigrateResult``.  A lock not
+        granted within ``lock_timeout`` seconds rolls back and is retried ``retries`` times with
+        backoff, then ``MigrationBlocked`` (exit 3) names the table and the blocking process."""
+        from .engine.migrations import MigrateResult, Timeouts, current_level, migrate
+
+        timeouts = Timeouts(lock_timeout=lock_timeout, statement_timeout=statement_timeout, retries=retries)
+
+        def work(db: Database):
+            applied = migrate(db.conn, timeouts=timeouts)
+            return MigrateResult(applied=[m.filename for m in applied], level=current_level(db.conn))
+
+        return self._on_migrations_database(work)
+
+    def migrate_status(self):
+        """Twin of ``msp migrate --status``: a ``MigrationStatus`` (applied with when, pending,
+        changed, missing); applies nothing."""
+        from .engine.db import describe_target
+        from .engine.migration_status import migration_status
+
+        return self._on_migrations_database(lambda db: migration_status(db.conn, describe_target(db.url)))
+
+    def migrate_dry_run(self):
+        """Twin of ``msp migrate --dry-run``: a ``DryRun``, each statement that would run with
+        the lock it takes on which table; applies nothing."""
+        from .engine.db import describe_target
+        from .engine.migration_plan import dry_run
+
+        return self._on_migrations_database(lambda db: dry_run(db.conn, describe_target(db.url)))
+
+    def migrate_check(self, *, offline: bool = False):
+        """Twin of ``msp migrate --check``: a ``CheckReport`` of the static checks, squawk's lint
+        for the server's version and a double run on a scratch database of that server
+        (``offline``: no database, the static checks and the lint for PostgreSQL 15)."""
+        from .engine.migration_check import run_check
+
+        if offline:
+            return run_check(None)
+        return self._on_migrations_database(lambda db: run_check(db.url))
+
     # -- import (issue 13) --
 
     # -- review (issue 14) --

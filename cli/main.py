@@ -41,7 +41,8 @@ COMMANDS = {
     "trace": ("trace", "Show a workflow's event chain as a tree.", "msp trace wf-2026-11-20-nvda-0935"),
     "operator": ("operator", "The whole operator surface on one screen (--watch to refresh).",
                  "msp operator --watch 5"),
-    "migrate": ("migrate", "Apply database migrations, or --check them (for CI).", "msp migrate --check"),
+    "migrate": ("migrate", "Apply database migrations, --check them (CI), show --status or a --dry-run.",
+                "msp migrate --status"),
     "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
 }
 
