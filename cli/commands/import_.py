@@ -27,6 +27,12 @@ def command():
     and quarantined (see `msp rejects`). Times without a zone are read in
     --tz (else the operator state's zone; never guessed). Exit code 1 if any
     row was rejected.
+
+    \b
+    Examples:
+      msp import backtest trades.csv --symbol GOOG --strategy sma_cross --tz America/New_York
+      msp import fills flex_trades.csv --broker ibkr --tz America/New_York --automate
+      msp import tradingview alerts.jsonl --confidence 60
     """
 
 

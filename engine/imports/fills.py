@@ -110,6 +110,9 @@ class FifoBook:
         events, warnings = [], []
         closing = min(abs(fill.quantity), position.quantity)
         remainder = abs(fill.quantity) - closing
+        if remainder and fill.closes_only:
+            raise RowError("Open/CloseIndicator", f"closes {abs(fill.quantity)} of {fill.symbol} but this file "
+                                                  f"opened {position.quantity}: is an opening fill missing?")
         close_commission = fill.commission * closing / abs(fill.quantity)
         events.append(self._close(book_key, position, fill, closing, close_commission, warnings))
         if remainder > 0:
