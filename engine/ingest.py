@@ -92,6 +92,7 @@ class SourceRow:
     warnings: list = field(default_factory=list)  # Problem(column, message)
     columns: dict = field(default_factory=dict)  # JSON pointer prefix of an event field → the column it came from
     bytes_read: int = 0
+    origin: str = "import"  # the format, recorded with a rejected row's errors (``msp rejects retry`` skips those)
 
 
 def locate(path: str, columns: dict) -> str:
@@ -309,7 +310,7 @@ class Ingestor:
                     else:
                         accepted.append((checked, body))
             if problems:
-                batch.add_reject(row.line, row.raw, False, [p.as_dict() for p in problems])
+                batch.add_reject(row.line, row.raw, False, [{**p.as_dict(), "import": row.origin} for p in problems])
             else:
                 for checked, body in accepted:
                     batch.add_event(row.line, checked.event_id, checked.derived_id, body, checked.event,

@@ -110,7 +110,15 @@ def test_a_bad_number_quarantines_its_row_with_the_row_number_and_the_rest_impor
     assert result.json() == summary(35, 34, 0, 1, events=102)
     quarantined = conn.execute("SELECT source, line_no, raw, errors FROM rejected_lines WHERE workspace = %s",
                                (workspace,)).fetchall()
-    assert quarantined == [(str(path), 4, bad_line, [{"path": "PnL", "message": "'-39x3.932119999997' is not a number"}])]
+    assert quarantined == [(str(path), 4, bad_line, [{"path": "PnL", "message": "'-39x3.932119999997' is not a number",
+                                                        "import": "backtesting"}])]
+    # a CSV row is not a JSON line: `rejects retry` leaves it as it is; importing the fixed file brings it in
+    retry = msp("--format", "json", "rejects", "retry", "--all")
+    assert retry.json() == {"retried": 0, "ingested": 0, "duplicates": 0, "still_rejected": 1}
+    assert conn.execute("SELECT errors FROM rejected_lines WHERE workspace = %s", (workspace,)).fetchone()[0] == \
+        quarantined[0][3]
+    fixed = import_backtest(msp, BACKTEST)
+    assert fixed.json() == summary(35, 1, 34, events=3, events_duplicate=102)
 
 
 def test_naive_times_without_a_zone_are_refused_not_guessed(msp, conn, workspace):

@@ -87,7 +87,7 @@ def rows(stream: BinaryIO, *, source: str, symbol: Optional[str], strategy: str,
     net = "Commission" in header  # backtesting >= 0.6.5: PnL is net of the commission
     seen = Occurrences()
     for record in records:
-        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1)
+        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1, origin=fmt)
         try:
             cells = row_dict(header, record)
             if fmt == VECTORBT:

@@ -309,7 +309,7 @@ def generic_rows(stream, *, source: str, times: TimeReader, mapping: dict[str, s
     columns = check_generic_header(header, mapping, f"{source}:{first.line}")
     seen = Occurrences()
     for record in records:
-        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1)
+        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1, origin="generic")
         try:
             yield row, generic_fill(row_dict(header, record), columns, times, seen.next, (source, record.line))
         except RowError as exc:

@@ -76,7 +76,7 @@ def rows(stream: BinaryIO, *, source: str, times: TimeReader, skipped: list) -> 
             continue
         elif clean_header(cells) == layout.header:
             continue  # the header again (one per account or asset class)
-        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1)
+        row = SourceRow(record.line, record.raw, bytes_read=len(record.raw) + 1, origin="ibkr")
         try:
             values = row_dict(layout.header, record)
             level = (values.get("LevelOfDetail") or "EXECUTION").strip().upper()

@@ -118,7 +118,7 @@ def rows(stream: BinaryIO, *, source: str, times: TimeReader, confidence: Option
     for line_no, raw, over_long, consumed in read_lines(stream, DEFAULT_MAX_LINE_BYTES):
         if not over_long and (not raw or raw.isspace()):
             continue
-        row = SourceRow(line_no, raw, bytes_read=consumed, columns=COLUMNS)
+        row = SourceRow(line_no, raw, bytes_read=consumed, columns=COLUMNS, origin="tradingview")
         try:
             if over_long:
                 raise RowError("(body)", f"line is over the {DEFAULT_MAX_LINE_BYTES}-byte limit ({consumed} bytes)")
