@@ -379,3 +379,23 @@ def test_import_help_and_usage_errors(msp):
     assert wrong.exit_code == 1
     assert wrong.stderr == (f"msp: error: {BACKTEST}:1: not an IBKR Flex trades CSV: missing column(s) Symbol, "
                             "Quantity, DateTime/Date/Time/TradeDate, TradePrice/Price\n")
+
+
+def test_a_realized_pnl_the_broker_disagrees_with_is_a_warning_and_the_row_imports(msp, conn, workspace, tmp_path):
+    path = tmp_path / "flex.csv"
+    path.write_text(IBKR.read_text().replace('"C","C","18","4000016"', '"C","C","18.50","4000016"'))
+    result = import_ibkr(msp, path)
+    assert result.exit_code == 0
+    assert result.stderr == (f"{path}:22: warning: FifoPnlRealized: the broker reports 18.50, msp's FIFO match gives "
+                             "18 (is a fill that opened this position missing from the file?)\n")
+    assert result.json() == summary(23, 23, 0, events=24, skipped=6, warnings=1)
+
+
+def test_the_python_api_twin_returns_what_the_command_prints(database_url, workspace, msp):
+    import msp as package
+
+    with package.connect(database_url, workspace) as ws:
+        result = ws.import_tradingview(str(ALERTS), confidence=55)
+    assert result.model_dump(mode="json") == summary(6, 6, 0, events=6, tz=None)
+    again = msp("--format", "json", "import", "tradingview", ALERTS, "--confidence", "55")
+    assert again.json() == summary(6, 0, 6, events=0, events_duplicate=6, tz=None)

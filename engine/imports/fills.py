@@ -167,7 +167,7 @@ class FifoBook:
         trade_id = position.trade_id if flat else f"{position.trade_id}.{fill.key}"
         if fill.broker_pnl is not None and abs(fill.broker_pnl - realized) > CENT:
             warnings.append(Problem(fill.columns.get("realized_pnl", "realized_pnl"),
-                                    f"the broker reports {fill.broker_pnl}, msp's FIFO match gives {realized} "
+                                    f"the broker reports {fill.broker_pnl}, msp's FIFO match gives {realized.normalize():f} "
                                     "(is a fill that opened this position missing from the file?)"))
         side = "LONG" if position.direction > 0 else "SHORT"
         closed = event("trade.closed", f"{fill.fmt}.{fill.key}.close", fill.time, position.workflow_id, {

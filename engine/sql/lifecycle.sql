@@ -52,7 +52,7 @@ FROM (
            (e.event #>> '{payload,position,average_entry_price}')::numeric AS entry_price
     FROM workflow_events e
     WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-      AND e.event_type = 'trade.updated'
+      AND e.event_type = 'trade.updated' AND e.event_version >= 2  -- v1 never validated a position
       AND e.event #> '{payload,position,quantity}' IS NOT NULL
       AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
     ORDER BY e.event #>> '{payload,trade_id}', e.occurred_at DESC, e.seq DESC
