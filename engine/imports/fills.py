@@ -33,8 +33,8 @@ from typing import Callable, Iterator, Optional
 from ..errors import UsageError
 from ..ingest import SourceRow
 from ..validation import Problem
-from .rows import (RowError, TimeReader, as_json_number, digest, event, evidence, id_part, number, symbol_of,
-                   text)
+from .rows import (RowError, TimeReader, as_json_number, digest, event, evidence, id_part, iso, number,
+                   symbol_of, text)
 
 CENT = Decimal("0.01")
 PNL_PLACES = Decimal("0.000001")
@@ -126,7 +126,7 @@ class FifoBook:
         opened = event("trade.executed", f"{fill.fmt}.{fill.key}.open", fill.time, workflow_id, {
             "trade_id": trade_id, "symbol": fill.symbol, "direction": direction,
             "execution": {"side": direction.upper(), "quantity": as_json_number(quantity),
-                          "entry_price": as_json_number(fill.price), "entry_date": fill.time.isoformat()},
+                          "entry_price": as_json_number(fill.price), "entry_date": iso(fill.time)},
             "evidence": fill.evidence}, entity=_entity(fill, trade_id))
         self.positions[book_key] = Position(trade_id, workflow_id, 1 if fill.quantity > 0 else -1,
                                             deque([Lot(quantity, fill.price, commission)]),
@@ -172,7 +172,7 @@ class FifoBook:
         side = "LONG" if position.direction > 0 else "SHORT"
         closed = event("trade.closed", f"{fill.fmt}.{fill.key}.close", fill.time, position.workflow_id, {
             "trade_id": trade_id, "symbol": fill.symbol, "realized_pnl": as_json_number(realized),
-            "closed_at": fill.time.isoformat(),
+            "closed_at": iso(fill.time),
             "execution": {"side": side, "quantity": as_json_number(closing),
                           "entry_price": as_json_number((entry_value / closing).quantize(PNL_PLACES)),
                           "close_price": as_json_number(fill.price)},

@@ -53,6 +53,11 @@ class _Layout:
                 missing.append("/".join(SYNONYMS[name]))
         if missing:
             raise InputRejected(f"{source}:{line}: not an IBKR Flex trades CSV: missing column(s) {', '.join(missing)}")
+        price = self.columns["price"]
+        self.event_columns = {  # where an event's fields came from, for schema errors (one dict for every row)
+            "time": self.columns["time"], "realized_pnl": "FifoPnlRealized", "/payload/symbol": "Symbol",
+            "/payload/execution/quantity": "Quantity", "/payload/execution/entry_price": price,
+            "/payload/execution/close_price": price}
 
 
 def rows(stream: BinaryIO, *, source: str, times: TimeReader, skipped: list) -> Iterator[tuple[SourceRow, Optional[Fill]]]:
@@ -126,7 +131,4 @@ def _fill(values: dict, layout: _Layout, times: TimeReader, seen: Occurrences, s
                 evidence=evidence("ibkr", values, times.tz if localized else None),
                 asset_class=ASSET_CLASSES.get(asset), closes_only=indicator == "C",
                 broker_pnl=broker_pnl if indicator.startswith("C") else None,
-                columns={"time": cols["time"], "realized_pnl": "FifoPnlRealized", "/payload/symbol": "Symbol",
-                         "/payload/execution/quantity": "Quantity",
-                         "/payload/execution/entry_price": cols["price"],
-                         "/payload/execution/close_price": cols["price"]})
+                columns=layout.event_columns)
