@@ -399,3 +399,55 @@ def test_the_python_api_twin_returns_what_the_command_prints(database_url, works
     assert result.model_dump(mode="json") == summary(6, 6, 0, events=6, tz=None)
     again = msp("--format", "json", "import", "tradingview", ALERTS, "--confidence", "55")
     assert again.json() == summary(6, 0, 6, events=0, events_duplicate=6, tz=None)
+
+
+def test_the_documented_flex_sample_with_zoned_times_needs_no_tz(msp, conn, workspace, tmp_path):
+    """The three-row sample of IBKR's format ("HH:mm:ss TimeZone" times): a partial exit, then the rest."""
+    path = tmp_path / "sample.csv"
+    path.write_text(
+        '"ClientAccountID","CurrencyPrimary","AssetClass","Symbol","Multiplier","DateTime","TradeDate","Quantity",'
+        '"TradePrice","Proceeds","IBCommission","IBCommissionCurrency","NetCash","Buy/Sell","Open/CloseIndicator",'
+        '"Notes/Codes","FifoPnlRealized","TradeID","IBExecID","LevelOfDetail"\n'
+        '"U0000000","USD","STK","AAPL","1","2026-01-05;10:00:00 EST","2026-01-05","100","185.50","-18550","-1","USD",'
+        '"-18551","BUY","O","O","0","1001","0000e0d5.6a55f33d.01.01","EXECUTION"\n'
+        '"U0000000","USD","STK","AAPL","1","2026-01-06;14:00:00 EST","2026-01-06","-60","187.00","11220","-1","USD",'
+        '"11219","SELL","C","C;P","88.40","1002","0000e0d5.6a55f33e.01.01","EXECUTION"\n'
+        '"U0000000","USD","STK","AAPL","1","2026-01-07;09:45:00 EST","2026-01-07","-40","184.00","7360","-1","USD",'
+        '"7359","SELL","C","C","-61.40","1003","0000e0d5.6a55f33f.01.01","EXECUTION"\n')
+    result = msp("--format", "json", "import", "fills", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.json() == summary(3, 3, 0, events=3, tz=None)
+    assert [(e[2]["trade_id"], e[2]["realized_pnl"], e[3]) for e in events(conn, workspace, "trade.closed")] == [
+        ("trd-ibkr-0000e0d5.6a55f33d.01.01.0000e0d5.6a55f33e.01.01", 88.4, "2026-01-06T14:00:00-05:00"),
+        ("trd-ibkr-0000e0d5.6a55f33d.01.01", -61.4, "2026-01-07T09:45:00-05:00")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-03-09;23:30:00", "2026-03-09T23:30:00-04:00"),
+    ("20260306;233000", "2026-03-06T23:30:00-05:00"),
+    ("2026-03-06 23:30:00 EST", "2026-03-06T23:30:00-05:00"),
+    ("2026-03-06;23:30:00 US/Pacific", "2026-03-06T23:30:00-08:00"),
+    ("2021-11-23, 12:46:38", "2021-11-23T12:46:38-05:00"),
+    ("1/17/2011 11:35:05", "2011-01-17T11:35:05-05:00"),
+    ("2026-03-09T14:45:02Z", "2026-03-09T14:45:02+00:00"),
+    ("2026-03-09 14:45:02.250+01:00", "2026-03-09T14:45:02.250000+01:00"),
+    ("2010-02-23", "2010-02-23T09:30:00-05:00"),
+    ("20100223", "2010-02-23T09:30:00-05:00"),
+])
+def test_times_in_the_formats_brokers_and_pandas_write(text, expected):
+    from msp.engine.imports.rows import TimeReader, iso
+
+    assert iso(TimeReader("America/New_York").parse(text, "DateTime")) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2026-13-01", "DateTime: '2026-13-01' is not a date or date-time"),
+    ("yesterday", "DateTime: 'yesterday' is not a date or date-time"),
+    ("2026-03-06 23:30:00 XYZT", "DateTime: unknown time zone 'XYZT'"),
+])
+def test_unreadable_times_are_row_errors(text, message):
+    from msp.engine.imports.rows import RowError, TimeReader
+
+    with pytest.raises(RowError) as error:
+        TimeReader("America/New_York").parse(text, "DateTime")
+    assert str(error.value) == message

@@ -79,6 +79,7 @@ def _finish(app, result, quiet: bool) -> None:
 def backtest(app, file, symbol, strategy, source_format, session_open, session_close, automate, quiet):
     """A backtesting.py `stats['_trades']` or vectorbt `trades.records_readable` CSV:
     each trade becomes plan → executed → closed (open trades stop at executed).
+    Times without a zone are read in --tz ZONE, else the operator state's zone.
 
     \b
     Example:
@@ -105,6 +106,7 @@ def backtest(app, file, symbol, strategy, source_format, session_open, session_c
 @pass_app
 def fills(app, file, broker, mapping, session_open, session_close, automate, quiet):
     """Broker executions, matched FIFO per account and symbol into trades.
+    Times without a zone are read in --tz ZONE, else the operator state's zone.
 
     \b
     Example:

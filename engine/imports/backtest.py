@@ -108,7 +108,7 @@ def _backtesting_trade(cells: dict, symbol: str, strategy: str, times: TimeReade
         raise RowError("Size", "a trade of size 0")
     entry_time = times.read(cells, "EntryTime", at="open", source=source, line=line)
     exit_time = times.read(cells, "ExitTime", at="close", source=source, line=line, required=False)
-    exit_price = number(cells, "ExitPrice", required=False)
+    exit_price = number(cells, "ExitPrice", required=exit_time is not None)
     pnl = number(cells, "PnL", required=exit_time is not None)
     content = (symbol, strategy, cells.get("Size"), cells.get("EntryTime"), cells.get("EntryPrice"),
                cells.get("ExitTime"), cells.get("ExitPrice"))

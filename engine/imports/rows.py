@@ -212,7 +212,7 @@ class TimeReader:
 def _parse_stamp(stamp: str) -> tuple[Optional[dt.datetime], bool]:
     """(datetime, date only?) from the formats brokers and pandas write; None if none fits."""
     try:
-        if len(stamp) == 10 and stamp[4] == "-":
+        if (len(stamp) == 10 and stamp[4] == "-") or _COMPACT_DATE.match(stamp):
             return dt.datetime.combine(dt.date.fromisoformat(stamp), dt.time()), True
         return dt.datetime.fromisoformat(stamp.replace("z", "Z")), False
     except ValueError:
