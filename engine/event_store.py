@@ -67,6 +67,7 @@ class StagedBatch:
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
     bytes_read: int = 0
     row_events: Optional[dict] = None  # an import's batch: source row → how many events it made
+    known_events: int = 0  # an import's batch: events its rows found stored already, so did not make
     _fields: tuple = field(default=(), repr=False)  # the workspace and source as COPY fields
 
     def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict,

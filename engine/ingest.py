@@ -93,6 +93,7 @@ class SourceRow:
     columns: dict = field(default_factory=dict)  # JSON pointer prefix of an event field → the column it came from
     bytes_read: int = 0
     origin: str = "import"  # the format, recorded with a rejected row's errors (``msp rejects retry`` skips those)
+    known_events: int = 0  # an importer found this row's events stored already and made none (a duplicate)
 
 
 def locate(path: str, columns: dict) -> str:
@@ -265,7 +266,7 @@ class Ingestor:
         report.duplicates += duplicates
         report.rejected += len(batch.rejects) + len(late)
         report.events_ingested += result.ingested
-        report.events_duplicate += result.duplicates
+        report.events_duplicate += result.duplicates + batch.known_events
 
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
@@ -319,6 +320,7 @@ class Ingestor:
                         self._warn(source, row.line, [Problem(locate(p.path, row.columns), p.message)
                                                       for p in checked.warnings])
                 batch.row_events[row.line] = len(accepted)
+                batch.known_events += row.known_events
                 if row.warnings:
                     self._warn(source, row.line, row.warnings)
             batch_bytes += len(row.raw) + sum(len(body) for _c, body in accepted)

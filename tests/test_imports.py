@@ -285,8 +285,8 @@ def test_a_bad_ibkr_row_is_quarantined_and_a_close_without_its_open_is_refused(m
     result = import_ibkr(msp, path)
     assert result.exit_code == 1
     assert result.stderr == (f"{path}:4: TradePrice: '2,000.x' is not a number\n"
-                             f"{path}:5: Open/CloseIndicator: closes a ETH position this file did not open: "
-                             "import the fills that opened it (the whole history) first\n")
+                             f"{path}:5: Open/CloseIndicator: closes a ETH position that neither this file nor an earlier "
+                             "import opened: import the statement with its opening fills first\n")
     assert result.json() == summary(23, 21, 0, 2, events=22, skipped=6)
     assert [r[0] for r in conn.execute("SELECT line_no FROM rejected_lines WHERE workspace = %s ORDER BY line_no",
                                        (workspace,))] == [4, 5]
@@ -451,3 +451,33 @@ def test_unreadable_times_are_row_errors(text, message):
     with pytest.raises(RowError) as error:
         TimeReader("America/New_York").parse(text, "DateTime")
     assert str(error.value) == message
+
+
+def test_a_statement_continues_the_positions_the_previous_one_left_open(msp, conn, workspace, tmp_path):
+    """March in two statements (split on the 4th, then again overlapping from the 3rd) gives exactly the
+    events of one import of the whole month: open positions carry over, overlapping fills are not re-applied."""
+    header, *rows = IBKR.read_text().splitlines()
+
+    def statement(name, keep):
+        path = tmp_path / name
+        path.write_text("\n".join([header] + [r for r in rows if keep(r.split('","')[5][:10])]) + "\n")
+        return path
+
+    def stored(name):
+        return conn.execute("SELECT event_id, event FROM workflow_events WHERE workspace = %s ORDER BY event_id",
+                            (name,)).fetchall()
+
+    whole = import_ibkr(msp, IBKR)
+    assert whole.exit_code == 0
+    first = msp("--format", "json", "import", "fills", statement("1.csv", lambda d: d < "2026-03-04"), *NY,
+                workspace_name=f"{workspace}_split")
+    assert first.exit_code == 0, first.stderr
+    second = msp("--format", "json", "import", "fills", statement("2.csv", lambda d: d >= "2026-03-04"), *NY,
+                 workspace_name=f"{workspace}_split")
+    assert second.exit_code == 0, second.stderr
+    assert first.json()["read"] + second.json()["read"] == 23
+    assert stored(f"{workspace}_split") == stored(workspace)
+    overlap = msp("--format", "json", "import", "fills", statement("3.csv", lambda d: d >= "2026-03-03"), *NY,
+                  workspace_name=f"{workspace}_split")
+    assert overlap.json() == summary(20, 0, 20, events=0, events_duplicate=21, skipped=2)
+    assert stored(f"{workspace}_split") == stored(workspace)

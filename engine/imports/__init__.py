@@ -84,7 +84,7 @@ class ImportResult(BaseModel):
                    automations=automations)
 
 
-def _rows(request: ImportRequest, stream: BinaryIO, source: str, times: TimeReader,
+def _rows(db: Database, request: ImportRequest, stream: BinaryIO, source: str, times: TimeReader,
           skipped: list) -> Iterator[SourceRow]:
     if request.kind == "backtest":
         if not request.strategy or not request.strategy.strip():
@@ -96,9 +96,11 @@ def _rows(request: ImportRequest, stream: BinaryIO, source: str, times: TimeRead
         if request.broker == "ibkr":
             if request.mapping:
                 raise UsageError("--map is for --broker generic")
-            return fills.matched_rows(ibkr.rows(stream, source=source, times=times, skipped=skipped))
+            return fills.matched_rows(ibkr.rows(stream, source=source, times=times, skipped=skipped),
+                                      fills.FifoBook.resume(db, "ibkr"))
         mapping = fills.parse_map(request.mapping)
-        return fills.matched_rows(fills.generic_rows(stream, source=source, times=times, mapping=mapping))
+        return fills.matched_rows(fills.generic_rows(stream, source=source, times=times, mapping=mapping),
+                                  fills.FifoBook.resume(db, "generic"))
     if request.kind == "tradingview":
         return tradingview.rows(stream, source=source, times=times, confidence=request.confidence)
     raise UsageError(f"unknown import kind {request.kind!r} (one of {', '.join(KINDS)})")
@@ -137,9 +139,9 @@ def _load(db: Database, request: ImportRequest, *, stdin: Optional[BinaryIO], ca
     ingestor = Ingestor(db, **kwargs)
     outcome = ImportOutcome(ingestor.report, tz=tz)
     if request.path == STDIN:
-        ingestor.ingest_rows(STDIN_SOURCE, _rows(request, stdin or sys.stdin.buffer, STDIN_SOURCE, times,
+        ingestor.ingest_rows(STDIN_SOURCE, _rows(db, request, stdin or sys.stdin.buffer, STDIN_SOURCE, times,
                                                  outcome.skipped))
     else:
         with open(request.path, "rb") as stream:
-            ingestor.ingest_rows(request.path, _rows(request, stream, request.path, times, outcome.skipped))
+            ingestor.ingest_rows(request.path, _rows(db, request, stream, request.path, times, outcome.skipped))
     return outcome

@@ -18,6 +18,13 @@ position's previous one is refused: sort the file by time):
 - a fill larger than the position (IBKR's ``C;O``) closes it, then opens a new
   position with the remainder (and the remainder's share of the commission).
 
+Imports carry on from each other: the book starts from the positions earlier
+imports of the same format left open (rebuilt from their stored events, whose
+``fees`` keep each lot's share of its opening commission), and a fill whose id
+is already stored is not applied again — its row counts as a duplicate — so a
+month's statement continues the previous month's positions and an overlapping
+statement changes nothing it already brought in.
+
 The broker formats live in ``ibkr.py`` and ``generic_fill`` below; both hand
 ``Fill`` values to ``FifoBook``.
 """
@@ -25,13 +32,15 @@ The broker formats live in ``ibkr.py`` and ``generic_fill`` below; both hand
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterator, Optional
 
+from ..db import workspace_transaction
 from ..errors import UsageError
 from ..ingest import SourceRow
+from ..sql import query
 from ..validation import Problem
 from .rows import (RowError, TimeReader, as_json_number, digest, event, evidence, id_part, iso, number,
                    symbol_of, text)
@@ -91,6 +100,45 @@ class FifoBook:
 
     def __init__(self):
         self.positions: dict[tuple[str, str], Position] = {}
+        self.stored: Counter = Counter()  # fill key → how many of its events are stored already
+        self._replayed: dict[str, tuple[str, str]] = {}  # workflow → book key, while resuming
+
+    @classmethod
+    def resume(cls, db, fmt: str) -> "FifoBook":
+        """The book as earlier imports of ``fmt`` left it (``db`` None: an empty book)."""
+        book = cls()
+        if db is None:
+            return book
+        params = {"workspace": db.workspace, "prefix": f"{fmt}."}
+        with workspace_transaction(db.conn, db.workspace):
+            for (event_id,) in db.conn.execute(query("imports.stored_fill_events"), params):
+                book.stored[event_id[len(fmt) + 1:].rsplit(".", 1)[0]] += 1
+            for (stored,) in db.conn.execute(query("imports.open_fill_positions"), params):
+                book._replay(stored)
+        return book
+
+    def _replay(self, stored: dict) -> None:
+        payload, kind = stored["payload"], stored["event_id"].rsplit(".", 1)[1]
+        workflow_id = stored["correlation"]["workflow_id"]
+        when = dt.datetime.fromisoformat(stored["occurred_at"])
+        if kind == "open":
+            self._replayed[workflow_id] = book_key = (payload.get("account", ""), payload["symbol"])
+            execution = payload["execution"]
+            lot = Lot(_dec(execution["quantity"]), _dec(execution["entry_price"]), -_dec(payload.get("fees", 0)))
+            direction = 1 if payload["direction"] == "long" else -1
+            self.positions[book_key] = Position(payload["trade_id"], workflow_id,
+                                                direction, deque([lot]), stored["event_id"], when)
+            return
+        position = self.positions.get(self._replayed.get(workflow_id))
+        if position is None:
+            return
+        if kind == "add":
+            fill = payload["position"]
+            position.lots.append(Lot(_dec(fill["fill_quantity"]), _dec(fill["fill_price"]),
+                                     -_dec(payload.get("fees", 0))))
+        elif kind == "close":
+            self._consume(position, _dec(payload["execution"]["quantity"]), Decimal(0), Decimal(1))
+        position.last_event, position.last_time = stored["event_id"], when
 
     def apply(self, fill: Fill) -> tuple[list[dict], list[Problem]]:
         """The events of one fill (and warnings); raises RowError, changing nothing, if it cannot apply."""
@@ -102,8 +150,8 @@ class FifoBook:
         sign = 1 if fill.quantity > 0 else -1
         if position is None or position.direction == sign:
             if fill.closes_only:
-                raise RowError("Open/CloseIndicator", f"closes a {fill.symbol} position this file did not open: "
-                                                      "import the fills that opened it (the whole history) first")
+                raise RowError("Open/CloseIndicator", f"closes a {fill.symbol} position that neither this file nor an "
+                                                      "earlier import opened: import the statement with its opening fills first")
             if position is None:
                 return [self._open(book_key, fill, abs(fill.quantity), fill.commission)], []
             return [self._add(position, fill)], []
@@ -119,15 +167,38 @@ class FifoBook:
             events.append(self._open(book_key, fill, remainder, fill.commission - close_commission))
         return events, warnings
 
+    @staticmethod
+    def _consume(position: Position, closing: Decimal, price: Decimal, multiplier: Decimal):
+        """Take ``closing`` from the oldest lots: (gross P&L at ``price``, entry value, opening commission)."""
+        gross = entry_value = opening_commission = Decimal(0)
+        left = closing
+        while left > 0 and position.lots:
+            lot = position.lots[0]
+            taken = min(left, lot.quantity)
+            share = lot.commission * taken / lot.quantity
+            gross += (price - lot.price) * taken * position.direction * multiplier
+            entry_value += lot.price * taken
+            opening_commission += share
+            lot.quantity -= taken
+            lot.commission -= share
+            left -= taken
+            if lot.quantity == 0:
+                position.lots.popleft()
+        return gross, entry_value, opening_commission
+
     # -- the three kinds of fill ----------------------------------------------
     def _open(self, book_key, fill: Fill, quantity: Decimal, commission: Decimal) -> dict:
         trade_id, workflow_id = f"trd-{fill.fmt}-{fill.key}", f"wf-{fill.fmt}-{fill.key}"
         direction = "long" if fill.quantity > 0 else "short"
-        opened = event("trade.executed", f"{fill.fmt}.{fill.key}.open", fill.time, workflow_id, {
+        payload = {
             "trade_id": trade_id, "symbol": fill.symbol, "direction": direction,
             "execution": {"side": direction.upper(), "quantity": as_json_number(quantity),
                           "entry_price": as_json_number(fill.price), "entry_date": iso(fill.time)},
-            "evidence": fill.evidence}, entity=_entity(fill, trade_id))
+            "fees": as_json_number(-commission), "evidence": fill.evidence}
+        if fill.account:
+            payload["account"] = fill.account
+        opened = event("trade.executed", f"{fill.fmt}.{fill.key}.open", fill.time, workflow_id, payload,
+                       entity=_entity(fill, trade_id))
         self.positions[book_key] = Position(trade_id, workflow_id, 1 if fill.quantity > 0 else -1,
                                             deque([Lot(quantity, fill.price, commission)]),
                                             opened["event_id"], fill.time)
@@ -141,27 +212,14 @@ class FifoBook:
                          "average_entry_price": as_json_number(position.average_entry().quantize(PNL_PLACES)),
                          "fill_quantity": as_json_number(abs(fill.quantity)),
                          "fill_price": as_json_number(fill.price)},
-            "evidence": fill.evidence}, version=2, parent=position.last_event,
+            "fees": as_json_number(-fill.commission), "evidence": fill.evidence}, version=2, parent=position.last_event,
             entity=_entity(fill, position.trade_id))
         position.last_event, position.last_time = added["event_id"], fill.time
         return added
 
     def _close(self, book_key, position: Position, fill: Fill, closing: Decimal, close_commission: Decimal,
                warnings: list) -> dict:
-        gross = entry_value = opening_commission = Decimal(0)
-        left = closing
-        while left > 0:
-            lot = position.lots[0]
-            taken = min(left, lot.quantity)
-            share = lot.commission * taken / lot.quantity
-            gross += (fill.price - lot.price) * taken * position.direction * fill.multiplier
-            entry_value += lot.price * taken
-            opening_commission += share
-            lot.quantity -= taken
-            lot.commission -= share
-            left -= taken
-            if lot.quantity == 0:
-                position.lots.popleft()
+        gross, entry_value, opening_commission = self._consume(position, closing, fill.price, fill.multiplier)
         realized = (gross + close_commission + opening_commission).quantize(PNL_PLACES)
         flat = not position.lots
         trade_id = position.trade_id if flat else f"{position.trade_id}.{fill.key}"
@@ -185,6 +243,10 @@ class FifoBook:
         return closed
 
 
+def _dec(value) -> Decimal:
+    return Decimal(str(value))
+
+
 def _entity(fill: Fill, trade_id: str) -> dict:
     entity = {"entity_type": "trade", "entity_id": trade_id, "symbol": fill.symbol}
     if fill.asset_class:
@@ -192,11 +254,13 @@ def _entity(fill: Fill, trade_id: str) -> dict:
     return entity
 
 
-def matched_rows(source_rows: Iterator[tuple[SourceRow, Optional[Fill]]]) -> Iterator[SourceRow]:
-    """Run each parsed fill through one FifoBook; rows that failed parsing pass as they are."""
-    book = FifoBook()
+def matched_rows(source_rows: Iterator[tuple[SourceRow, Optional[Fill]]], book: FifoBook) -> Iterator[SourceRow]:
+    """Run each parsed fill through the book; rows that failed parsing pass as they are,
+    and a fill imported before is not applied again (its events are stored)."""
     for row, fill in source_rows:
-        if fill is not None:
+        if fill is not None and book.stored[fill.key]:
+            row.known_events = book.stored[fill.key]
+        elif fill is not None:
             try:
                 row.events, row.warnings = book.apply(fill)
                 row.columns = fill.columns
