@@ -119,6 +119,49 @@ class Workspace:
 
     # -- import (issue 13) --
 
+    def _import(self, request, *, automate: bool, callbacks, stdin):
+        from .engine.imports import run_import
+
+        if request.tz is None:
+            request.tz = self.settings.tz
+        return run_import(self.db, request, stdin=stdin, callbacks=callbacks, automate=automate)
+
+    def import_backtest(self, file: str, *, symbol: Optional[str] = None, strategy: str,
+                        source_format: Optional[str] = None, tz: Optional[str] = None,
+                        session_open: str = "09:30", session_close: str = "16:00", automate: bool = False,
+                        callbacks=None, stdin=None):
+        """``msp import backtest FILE --symbol SYM --strategy NAME [--from backtesting|vectorbt]``:
+        each trade of a backtesting.py or vectorbt trade list as a plan → executed → closed workflow."""
+        from .engine.imports import ImportRequest
+        from .engine.imports.rows import session_time
+
+        request = ImportRequest("backtest", file, tz=tz, symbol=symbol, strategy=strategy,
+                                source_format=source_format,
+                                session_open=session_time(session_open, "--session-open"),
+                                session_close=session_time(session_close, "--session-close"))
+        return self._import(request, automate=automate, callbacks=callbacks, stdin=stdin)
+
+    def import_fills(self, file: str, *, broker: str = "ibkr", map: Optional[str] = None, tz: Optional[str] = None,
+                     session_open: str = "09:30", session_close: str = "16:00", automate: bool = False,
+                     callbacks=None, stdin=None):
+        """``msp import fills FILE --broker ibkr|generic [--map FIELD=COLUMN,…]``: executions
+        matched FIFO per account and symbol into trades."""
+        from .engine.imports import ImportRequest
+        from .engine.imports.rows import session_time
+
+        request = ImportRequest("fills", file, tz=tz, broker=broker, mapping=map,
+                                session_open=session_time(session_open, "--session-open"),
+                                session_close=session_time(session_close, "--session-close"))
+        return self._import(request, automate=automate, callbacks=callbacks, stdin=stdin)
+
+    def import_tradingview(self, file: str, *, confidence: Optional[float] = None, tz: Optional[str] = None,
+                           automate: bool = False, callbacks=None, stdin=None):
+        """``msp import tradingview FILE|-``: one alert webhook body a line → ``signal.created``."""
+        from .engine.imports import ImportRequest
+
+        request = ImportRequest("tradingview", file, tz=tz, confidence=confidence)
+        return self._import(request, automate=automate, callbacks=callbacks, stdin=stdin)
+
     # -- review (issue 14) --
 
 

@@ -22,6 +22,8 @@ COMMANDS = {
     "demo": ("demo", "Set up, load the example day, run the automations and show the loop.", "msp demo"),
     "ingest": ("ingest", "Load workflow events from JSONL files or stdin (-).",
                "msp ingest fixtures/trading_day.jsonl --automate"),
+    "import": ("import_", "Import a backtest's trades, broker fills or TradingView alerts as workflows.",
+               "msp import fills trades.csv --broker ibkr --tz America/New_York"),
     "validate": ("validate", "Check JSONL files against the schemas, without a database.",
                  "msp validate events.jsonl"),
     "schemas": ("schemas", "List event types or show one type's schema.", "msp schemas show candidate.created"),

@@ -66,9 +66,14 @@ class StagedBatch:
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
     bytes_read: int = 0
+    row_events: Optional[dict] = None  # an import's batch: source row → how many events it made
+    known_events: int = 0  # an import's batch: events its rows found stored already, so did not make
     _fields: tuple = field(default=(), repr=False)  # the workspace and source as COPY fields
 
-    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict) -> None:
+    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict,
+                  source_raw: Optional[bytes] = None) -> None:
+        """``raw`` is the event's JSON as read; ``source_raw`` the input it was made from when
+        that is not JSON (an imported CSV row), kept by the quarantine if the database refuses it."""
         first = self.rows.get(event_id)
         if first is not None:
             # two derived ids are equal only for equal content; otherwise compare the documents
@@ -92,7 +97,8 @@ class StagedBatch:
             copy_text(correlation["workflow_id"]), copy_text(correlation.get("parent_event_id")),
             actor["actor_type"].encode() if actor else b"user", copy_text(symbol), copy_text(body),
             source, b"%d\n" % line_no))
-        self.rows[event_id] = StagedRow(line_no, event_id, derived, body, row, raw)
+        self.rows[event_id] = StagedRow(line_no, event_id, derived, body, row,
+                                        raw if source_raw is None else source_raw)
 
     @property
     def staged(self) -> int:
@@ -110,6 +116,7 @@ class WriteResult:
     stored_duplicates: int = 0  # duplicates of events already in the database
     conflicts: list = field(default_factory=list)  # (line_no, event_id)
     late_rejects: list = field(default_factory=list)  # (line_no, raw, truncated, problems) refused by the database
+    duplicate_lines: list = field(default_factory=list)  # the line of every event not stored because it was there
 
 
 def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
@@ -182,6 +189,7 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
     lock_writers(conn, workspace)
     rows = list(batch.rows.values())
     result.duplicates += len(batch.repeats)
+    result.duplicate_lines.extend(line_no for line_no, _event_id, _same in batch.repeats)
     result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
     if not rows:
         return
@@ -199,6 +207,7 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
         _copy(conn, new)
     result.ingested += len(new)
     result.duplicates += len(rows) - len(new)
+    result.duplicate_lines.extend(r.line_no for r in rows if r.event_id in existing)
     result.stored_duplicates += len(rows) - len(new)
     result.conflicts.extend(conflicts)
 
@@ -226,6 +235,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
     with login_role_transaction(conn, workspace):
         lock_writers(conn, workspace)
         result.duplicates += len(batch.repeats)
+        result.duplicate_lines.extend(line_no for line_no, _event_id, _same in batch.repeats)
         result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
         for row in batch.rows.values():
             try:
@@ -233,6 +243,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                     existing, conflicts = _existing_and_conflicts(conn, workspace, [row])
                     if existing:
                         result.duplicates += 1
+                        result.duplicate_lines.append(row.line_no)
                         result.conflicts.extend(conflicts)
                     else:
                         _copy(conn, [row])

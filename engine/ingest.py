@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
+
+import orjson
 
 from . import statistics
 from .db import Database, workspace_transaction
@@ -48,12 +51,19 @@ class LineIssue:
 
 @dataclass
 class IngestReport:
+    """Exact counts of one run.  For JSON Lines a line is one event; for an import
+    (``ingest_rows``) read/ingested/duplicates/rejected count source rows — a row
+    is ingested if at least one of its events was new, a duplicate if all of them
+    were already stored — and ``events_*`` count the events themselves."""
+
     read: int = 0
     ingested: int = 0
     duplicates: int = 0
     conflicts: int = 0
     rejected: int = 0
     warnings: int = 0
+    events_ingested: int = 0
+    events_duplicate: int = 0
     conflict_list: list[LineIssue] = field(default_factory=list)
     warning_list: list[LineIssue] = field(default_factory=list)
 
@@ -66,6 +76,33 @@ class IngestReport:
             "rejected": self.rejected,
             "warnings": self.warnings,
         }
+
+
+@dataclass
+class SourceRow:
+    """One row of a source that is not JSON Lines (a CSV row, a webhook body), as an
+    importer turned it into events: every event is checked against the schemas and
+    stored like an ingested line; the row is rejected whole, with its raw bytes
+    quarantined, if it has problems or any of its events fails a schema."""
+
+    line: int  # where the row starts in its file (1-based; a CSV header is line 1)
+    raw: bytes  # the row exactly as read
+    events: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # Problem(column, message)
+    warnings: list = field(default_factory=list)  # Problem(column, message)
+    columns: dict = field(default_factory=dict)  # JSON pointer prefix of an event field → the column it came from
+    bytes_read: int = 0
+    origin: str = "import"  # the format, recorded with a rejected row's errors (``msp rejects retry`` skips those)
+    known_events: int = 0  # an importer found this row's events stored already and made none (a duplicate)
+
+
+def locate(path: str, columns: dict) -> str:
+    """The source column a schema error's JSON pointer came from (longest prefix), else the pointer."""
+    best = None
+    for prefix, column in columns.items():
+        if (path == prefix or path.startswith(prefix + "/")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, column)
+    return best[1] if best else path
 
 
 @dataclass
@@ -196,10 +233,13 @@ class Ingestor:
         cb = self.callbacks
         report = self.report
         rejects = batch.rejects + result.late_rejects
-        report.read += batch.staged + len(batch.rejects)
-        report.ingested += result.ingested
-        report.duplicates += result.duplicates
-        report.rejected += len(rejects)
+        if batch.row_events is None:
+            report.read += batch.staged + len(batch.rejects)
+            report.ingested += result.ingested
+            report.duplicates += result.duplicates
+            report.rejected += len(rejects)
+        else:
+            self._account_rows(batch, result)
         for line_no, _raw, _trunc, problems in rejects:
             if cb.on_reject:
                 for problem in problems:
@@ -214,6 +254,19 @@ class Ingestor:
                 cb.on_conflict(issue)
         if cb.on_progress:
             cb.on_progress(batch.bytes_read)
+
+    def _account_rows(self, batch: StagedBatch, result: WriteResult) -> None:
+        report = self.report
+        late = {line_no for line_no, *_ in result.late_rejects}
+        duplicate_events = Counter(result.duplicate_lines)
+        rows = {line: n for line, n in batch.row_events.items() if line not in late}
+        duplicates = sum(1 for line, n in rows.items() if duplicate_events[line] >= n)
+        report.read += len(batch.row_events) + len(batch.rejects)
+        report.ingested += len(rows) - duplicates
+        report.duplicates += duplicates
+        report.rejected += len(batch.rejects) + len(late)
+        report.events_ingested += result.ingested
+        report.events_duplicate += result.duplicates + batch.known_events
 
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
@@ -237,6 +290,46 @@ class Ingestor:
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch
 
+    def _row_batches(self, source: str, rows: Iterable[SourceRow]) -> Iterator[StagedBatch]:
+        def new_batch() -> StagedBatch:
+            batch = StagedBatch(source, self.db.workspace)
+            batch.row_events = {}
+            return batch
+
+        check = self.checker.check
+        batch, batch_bytes = new_batch(), 0
+        for row in rows:
+            batch.bytes_read += row.bytes_read
+            problems = list(row.problems)
+            accepted = []
+            if not problems:
+                for event in row.events:
+                    body = orjson.dumps(event)
+                    checked = check(body)
+                    if checked.errors:
+                        problems.extend(Problem(locate(p.path, row.columns), p.message) for p in checked.errors)
+                    else:
+                        accepted.append((checked, body))
+            if problems:
+                batch.add_reject(row.line, row.raw, False, [{**p.as_dict(), "import": row.origin} for p in problems])
+            else:
+                for checked, body in accepted:
+                    batch.add_event(row.line, checked.event_id, checked.derived_id, body, checked.event,
+                                    source_raw=row.raw)
+                    if checked.warnings:
+                        self._warn(source, row.line, [Problem(locate(p.path, row.columns), p.message)
+                                                      for p in checked.warnings])
+                batch.row_events[row.line] = len(accepted)
+                batch.known_events += row.known_events
+                if row.warnings:
+                    self._warn(source, row.line, row.warnings)
+            batch_bytes += len(row.raw) + sum(len(body) for _c, body in accepted)
+            if len(batch.row_events) + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
+                yield batch
+                batch, batch_bytes = new_batch(), 0
+        if batch.staged or batch.rejects or batch.bytes_read:
+            yield batch
+
     def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
         for problem in problems:
             self.report.warnings += 1
@@ -248,10 +341,19 @@ class Ingestor:
 
     def ingest_stream(self, source: str, stream: BinaryIO) -> None:
         """Read, validate and write one stream; parse batch N+1 while batch N is written."""
+        self._write_batches(self._batches(source, stream))
+
+    def ingest_rows(self, source: str, rows: Iterable[SourceRow]) -> IngestReport:
+        """Validate and write the events an importer made from a source's rows, counting rows."""
+        self._write_batches(self._row_batches(source, rows))
+        self.refresh_statistics()
+        return self.report
+
+    def _write_batches(self, batches: Iterable[StagedBatch]) -> None:
         with short_switch_interval(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
             pending: Optional[Future] = None
             try:
-                for batch in self._batches(source, stream):
+                for batch in batches:
                     if pending is not None:
                         self._account(*pending.result())
                     pending = writer.submit(self._write, batch)
@@ -269,10 +371,14 @@ class Ingestor:
             else:
                 with open(path, "rb") as stream:
                     self.ingest_stream(path, stream)
-        if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
-            with workspace_transaction(self.db.conn, self.db.workspace):
-                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=self.report.ingested)
+        self.refresh_statistics()
         return self.report
+
+    def refresh_statistics(self) -> None:
+        added = self.report.events_ingested or self.report.ingested
+        if added >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
+            with workspace_transaction(self.db.conn, self.db.workspace):
+                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=added)
 
 
 def ingest(db: Database, paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,

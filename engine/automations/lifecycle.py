@@ -1,7 +1,8 @@
 """Automation 4 — the trade and journal lifecycle (DESIGN §5.4).
 
 trade.executed opens a position, trade.updated moves its last price and
-unrealized P&L, trade.closed closes it with realized P&L; journal.updated
+unrealized P&L (v2: or its quantity and average entry, after a scale-in),
+trade.closed closes it with realized P&L; journal.updated
 upserts a journal entry, journal.completed completes it.  msp also applies
 ``operator.context.updated`` to the operator state (focus, attention,
 cognitive load, time zone…), so the state follows the operator's own events.
@@ -16,7 +17,7 @@ from .base import Outcome, Scope
 NAME = "lifecycle"
 COUNTER = None  # the lifecycle has no counter of its own in DESIGN §5
 UNIQUE_KEY = "trade_id / journal_id / workspace"
-STATEMENTS = ("open_positions", "quote_positions", "close_positions", "upsert_journal",
+STATEMENTS = ("open_positions", "quote_positions", "resize_positions", "close_positions", "upsert_journal",
               "complete_journal", "operator_context")
 
 

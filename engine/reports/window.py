@@ -30,12 +30,15 @@ class Window:
 
 def resolve_tz(db: Database, explicit: Optional[str] = None) -> str:
     """--tz / MSP_TZ (already in settings), else the operator state's zone, else UTC."""
-    name = explicit or db.settings.tz
-    if not name:
-        row = db.conn.execute(STATE_ZONE, {"workspace": db.workspace}).fetchone()
-        name = row[0] if row and row[0] else "UTC"
+    name = explicit or db.settings.tz or operator_zone(db) or "UTC"
     zone(name)  # validates
     return name
+
+
+def operator_zone(db: Database) -> Optional[str]:
+    """The operator state's time zone, if one is set (in the caller's workspace transaction)."""
+    row = db.conn.execute(STATE_ZONE, {"workspace": db.workspace}).fetchone()
+    return row[0] if row and row[0] else None
 
 
 def local_today(tz: str) -> dt.date:
