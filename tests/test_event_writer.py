@@ -9,6 +9,7 @@ replayed, and a changed event id would store a second plan).
 """
 
 import datetime as dt
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -81,3 +82,27 @@ def test_every_event_msp_emits_is_unchanged_and_valid(msp, conn, workspace, tmp_
     for mine, recorded in zip(current["events"], golden["events"]):
         assert mine == recorded
     assert current == golden
+
+
+def test_the_envelope_function_is_inlined_into_the_statement(conn):
+    """msp_event is a SQL function the planner expands in place: the sweep
+    builds its events with no function call per row (a plpgsql function would be one)."""
+    plan = conn.execute("EXPLAIN (VERBOSE, FORMAT JSON) SELECT msp_event(kind => 'plan', key => x::text, "
+                        "event_type => 'trade.plan.created', occurred_at => 'x', workflow_id => 'w', "
+                        "entity_type => 'trade_plan', entity_id => 'p', payload => '{}') "
+                        "FROM generate_series(1, 3) AS x").fetchone()[0]
+    output = json.dumps(plan)
+    assert "msp_event" not in output
+    assert "jsonb_build_object" in output and "md5" in output
+
+
+def test_the_envelope_derives_ids_and_leaves_absent_values_out(conn):
+    event = conn.execute("SELECT msp_event(kind => 'decision', key => 'task_a_1', event_type => 'strategy.rule.applied',"
+                         " occurred_at => '2026-11-20T10:00:00+00:00', workflow_id => 'wf', entity_type => 'coach',"
+                         " entity_id => 'a', actor_type => 'user', payload => jsonb_build_object('k', 1, 'n', NULL))"
+                         ).fetchone()[0]
+    assert event == {"event_id": "msp.decision." + hashlib.md5(b"task_a_1").hexdigest(),
+                     "event_type": "strategy.rule.applied",
+                     "event_version": 1, "occurred_at": "2026-11-20T10:00:00+00:00", "actor": {"actor_type": "user"},
+                     "entity": {"entity_type": "coach", "entity_id": "a"}, "correlation": {"workflow_id": "wf"},
+                     "payload": {"k": 1}}

@@ -48,6 +48,10 @@ SELECT %(workspace)s,
 FROM (SELECT * FROM ({events}) AS built OFFSET 0) AS n (event, source_line)  -- OFFSET 0: build each event once, not once per column
 ON CONFLICT (workspace, event_id) DO NOTHING;
 
+-- name: one_event
+-- One event built in the process, as the events subquery of insert_events.
+SELECT %(event)s::jsonb, NULL::bigint
+
 -- name: quarantine
 INSERT INTO rejected_lines (workspace, source, line_no, raw, raw_truncated, raw_sha256, errors)
 SELECT %(workspace)s, %(source)s, r.line_no, r.raw, r.truncated, sha256(r.raw), r.errors

@@ -5,18 +5,13 @@
 -- The plan events to emit: one per candidate_id, unless a plan for that
 -- candidate already exists (linked by links.candidate_id — the generated
 -- column plan_candidate_id — or a child plan).
-SELECT jsonb_strip_nulls(jsonb_build_object(
-           'event_id', 'msp.plan.' || md5(c.candidate_id),
-           'event_type', 'trade.plan.created',
-           'event_version', 1,
-           'occurred_at', c.event ->> 'occurred_at',
-           'actor', jsonb_build_object('actor_type', 'system'),
-           'context', c.event -> 'context',
-           'entity', jsonb_build_object('entity_type', 'trade_plan', 'entity_id', 'plan_' || c.candidate_id,
-                                        'symbol', c.dp ->> 'symbol'),
-           'correlation', jsonb_build_object('workflow_id', c.workflow_id, 'parent_event_id', c.event_id,
-                                             'trace_id', c.event #>> '{correlation,trace_id}'),
-           'payload', jsonb_build_object(
+SELECT msp_event(
+           kind => 'plan', key => c.candidate_id, event_type => 'trade.plan.created',
+           occurred_at => c.event ->> 'occurred_at', context => c.event -> 'context',
+           entity_type => 'trade_plan', entity_id => 'plan_' || c.candidate_id, symbol => c.dp ->> 'symbol',
+           workflow_id => c.workflow_id, parent_event_id => c.event_id,
+           trace_id => c.event #>> '{correlation,trace_id}',
+           payload => jsonb_build_object(
                'plan_id', 'plan_' || c.candidate_id,
                'symbol', c.dp ->> 'symbol',
                'direction', CASE c.dp ->> 'bias' WHEN 'bullish' THEN 'long' WHEN 'bearish' THEN 'short'
@@ -32,7 +27,7 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
                                           'volatility_regime', c.dp -> 'volatilityRegime'),
                'links', jsonb_build_object('candidate_id', c.candidate_id,
                                            'signal_id', c.event #>> '{payload,signal_id}',
-                                           'decision_packet_id', c.dp ->> 'id')))) AS event,
+                                           'decision_packet_id', c.dp ->> 'id'))) AS event,
        NULL::bigint AS source_line
 FROM (
     SELECT DISTINCT ON (e.event #>> '{payload,candidate_id}')
