@@ -79,7 +79,6 @@ FROM (
             LIMIT 20
         ) l
     ) w
-    WHERE c.workspace = %(workspace)s AND c.close_seq > %(lo)s AND c.close_seq <= %(hi)s
-      AND (%(since)s::timestamptz IS NULL OR c.occurred_at >= %(since)s::timestamptz)
+    WHERE c.workspace = %(workspace)s AND {in_batch} AND e.event_type = 'trade.closed'
 ) s
 ORDER BY s.close_event_id

@@ -8,9 +8,8 @@ SELECT e.event_id, e.workflow_id, e.occurred_at, e.event ->> 'occurred_at' AS oc
        e.parent_event_id, e.event -> 'payload' AS p,
        e.event #>> '{payload,analysis_id}' AS analysis_id
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'coach.analysis.generated'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 
 -- name: store_analyses
 INSERT INTO coach_analyses (workspace, analysis_id, close_event_id, trade_id, symbol, workflow_id, sample_size,

@@ -17,9 +17,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,plan_id}')
        (e.event #>> '{payload,risk,risk_score}')::numeric AS risk_score,
        e.event -> 'context' AS context
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'trade.plan.created'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,plan_id}', e.seq
 ) p
 
