@@ -1,9 +1,13 @@
-"""Applying the numbered SQL files of ``migrations/`` (DESIGN §7).
+"""Applying the numbered SQL files of ``migrations/`` (docs/ARCHITECTURE.md#migrations).
 
 ``schema_migrations`` records each applied file's version and checksum.  All
 pending files apply in one transaction under a transaction-scoped advisory
 lock, so two processes never migrate at once and a failure leaves nothing
 half-done.  A file whose checksum changed after it was applied is an error.
+
+Its few statements (the lock, the ledger) are the one SQL kept inline in
+Python outside ``engine/sql/``: they run before anything else, on a database
+that may have no msp schema yet, and they are the migration runner itself.
 """
 
 from __future__ import annotations

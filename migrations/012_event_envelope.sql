@@ -8,7 +8,12 @@
 -- per row).  Absent values (NULL) are left out of the event, not stored as
 -- null (jsonb_strip_nulls, as the envelopes it replaces did).  The ids it
 -- derives must never change: a database is re-swept and replayed, and a new
--- id for the same plan would store the plan twice.
+-- id for the same plan would store the plan twice.  msp_event_id is the
+-- derivation alone, for statements that look an event of msp's up.
+CREATE OR REPLACE FUNCTION msp_event_id(kind text, key text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$ SELECT 'msp.' || kind || '.' || md5(key) $fn$;
+
 CREATE OR REPLACE FUNCTION msp_event(
     kind text, key text, event_type text, occurred_at text, workflow_id text,
     entity_type text, entity_id text, payload jsonb,
@@ -18,7 +23,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
 SELECT jsonb_strip_nulls(jsonb_build_object(
-    'event_id', 'msp.' || kind || '.' || md5(key),
+    'event_id', msp_event_id(kind, key),
     'event_type', event_type,
     'event_version', 1,
     'occurred_at', occurred_at,

@@ -425,20 +425,33 @@ def _plan_nodes(node):
 def test_the_plan_check_probes_its_index_whatever_the_statistics_say(msp, conn, workspace, tmp_path):
     """"A plan for this candidate already exists" is a per-candidate index probe:
     as an anti-join, with statistics that had not yet seen the sweep's own plans,
-    the planner rescanned every plan of the workspace once per candidate."""
+    the planner rescanned every plan of the workspace once per candidate.  And
+    under row-level security (the app role) every probe can use its index: an
+    expression with md5 in it could not, and scanned the events per candidate."""
     from msp.engine.automations.base import batch_query
+    from msp.engine.db import workspace_transaction
     from msp.engine.sql import compose
 
     ingest(msp, tmp_path, *[ev.candidate("NVDA", "pass", 80, workflow=f"wf-{i}", candidate_id=f"c-{i}")
-                            for i in range(3)])
+                            for i in range(200)])
     automate(msp)
-    with conn.transaction():
-        conn.execute("SELECT set_config('msp.workspace', %s, true)", (workspace,))
-        plan = conn.execute("EXPLAIN (FORMAT JSON) " + compose("plan_from_candidate.plan_events",
-                                                               candidates=batch_query("plan_from_candidate.candidates")),
-                            {"workspace": workspace, "lo": 0, "hi": 2**62, "since": None}).fetchone()[0]
-    node_types = {node["Node Type"] + " " + node.get("Join Type", "") for node in _plan_nodes(plan[0]["Plan"])}
-    assert not [t for t in node_types if "Anti" in t], node_types
+    conn.execute("ANALYZE workflow_events")  # enough rows that reading the workspace costs more than a probe
+    candidates = batch_query("plan_from_candidate.candidates")
+    for statement in (compose("plan_from_candidate.plan_events", candidates=candidates),
+                      compose("plan_from_candidate.skipped", candidates=candidates)):
+        with workspace_transaction(conn, workspace):
+            assert conn.execute("SELECT current_user").fetchone()[0] == "msp_app"
+            conn.execute("SET LOCAL enable_seqscan = off")  # what is left a scan, no index condition could serve
+            plan = conn.execute("EXPLAIN (FORMAT JSON) " + statement,
+                                {"workspace": workspace, "lo": 0, "hi": 2**62, "since": None}).fetchone()[0]
+        nodes = list(_plan_nodes(plan[0]["Plan"]))
+        assert not [n for n in nodes if "Anti" in n.get("Join Type", "")]
+        probes = [n for sub in nodes if sub.get("Parent Relationship") == "SubPlan" for n in _plan_nodes(sub)
+                  if n.get("Relation Name") == "workflow_events"]
+        # each probe narrows its index past the workspace: none reads a whole workspace
+        whole = [(n["Node Type"], n.get("Index Cond"), n.get("Filter")) for n in probes
+                 if " AND " not in n.get("Index Cond", "")]
+        assert len(probes) >= 2 and not whole, whole
 
 
 def test_the_default_batch_size_is_one_number(msp):

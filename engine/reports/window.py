@@ -13,9 +13,8 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from ..db import Database
+from ..sql import query
 from ..timeparse import zone
-
-STATE_ZONE = "SELECT timezone FROM operator_state WHERE workspace = %(workspace)s"
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def resolve_tz(db: Database, explicit: Optional[str] = None) -> str:
     """--tz / MSP_TZ (already in settings), else the operator state's zone, else UTC."""
     name = explicit or db.settings.tz
     if not name:
-        row = db.conn.execute(STATE_ZONE, {"workspace": db.workspace}).fetchone()
+        row = db.conn.execute(query("state.timezone"), {"workspace": db.workspace}).fetchone()
         name = row[0] if row and row[0] else "UTC"
     zone(name)  # validates
     return name

@@ -7,29 +7,32 @@
 -- links.candidate_id, the generated column plan_candidate_id, or a child plan
 -- of the candidate event) makes it skipped, with the reason; msp's own plan
 -- for it (a re-run) makes it done; otherwise it gets a plan.
--- (OFFSET 0 keeps candidate_id a plain column, and each EXISTS a probe of its
--- index per candidate: under row-level security a jsonb expression may not be
--- an index condition, and as an anti-join a planner whose statistics predate
+-- (OFFSET 0 keeps candidate_id and msp's plan id plain columns, and each
+-- EXISTS a probe of its index per candidate: under row-level security an
+-- expression with a function that is not leakproof (#>>, md5) may not be an
+-- index condition — md5 there made the look-up of msp's own plan a scan of
+-- the events per candidate — and as an anti-join a planner whose statistics predate
 -- the sweep's own plans chose to rescan every plan once per candidate — 1 s
 -- for 114.)
 SELECT c.*,
        CASE WHEN EXISTS (SELECT 1 FROM workflow_events p
                          WHERE p.workspace = %(workspace)s AND p.plan_candidate_id = c.candidate_id
-                           AND p.event_id <> 'msp.plan.' || md5(c.candidate_id)
+                           AND p.event_id <> c.own_plan_event_id
                          OFFSET 0)
               OR EXISTS (SELECT 1 FROM workflow_events p
                          WHERE p.workspace = %(workspace)s AND p.parent_event_id = c.event_id
                            AND p.event_type = 'trade.plan.created'
-                           AND p.event_id <> 'msp.plan.' || md5(c.candidate_id)
+                           AND p.event_id <> c.own_plan_event_id
                          OFFSET 0)
             THEN 'a plan for this candidate already exists' END AS skip_reason,
        EXISTS (SELECT 1 FROM workflow_events p
-               WHERE p.workspace = %(workspace)s AND p.event_id = 'msp.plan.' || md5(c.candidate_id)
+               WHERE p.workspace = %(workspace)s AND p.event_id = c.own_plan_event_id
                OFFSET 0) AS done
 FROM (
     SELECT e.event, e.event_id, e.workflow_id, e.seq,
            e.event #>> '{payload,candidate_id}' AS candidate_id,
-           e.event #> '{payload,decision_packet}' AS dp
+           e.event #> '{payload,decision_packet}' AS dp,
+           msp_event_id('plan', e.event #>> '{payload,candidate_id}') AS own_plan_event_id
     FROM workflow_events e
     WHERE {in_batch}
       AND e.event_type = 'candidate.created'

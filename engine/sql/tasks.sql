@@ -39,7 +39,7 @@ SELECT msp_event(
            workflow_id => coalesce(t.workflow_id, 'coach-' || t.analysis_id),
            parent_event_id => (SELECT s.event_id FROM workflow_events s
                                WHERE s.workspace = t.workspace AND s.event_type = 'strategy.rule.suggested'
-                                 AND s.event_id = 'msp.task.' || md5(t.task_id)),
+                                 AND s.event_id = msp_event_id('task', t.task_id)),
            payload => jsonb_build_object(
                'task_id', t.task_id, 'decision', t.status, 'decided_at', %(occurred_at)s::text,
                'analysis_id', t.analysis_id, 'action', t.action, 'priority', t.priority))
