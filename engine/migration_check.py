@@ -1,4 +1,4 @@
-"""``msp migrate --check``: prove the migrations are well-formed and idempotent (DESIGN §7).
+"""``msp migrate --check``: prove the migrations are well-formed and idempotent (docs/ARCHITECTURE.md#migrations).
 
 Static: file names numbered 001… without gaps or duplicates; every statement
 parses with sqlglot (postgres dialect) *and* with PostgreSQL's own grammar

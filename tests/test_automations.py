@@ -1,4 +1,4 @@
-"""The automations of DESIGN §5 against a real server: outcomes, exactly-once, crashes, concurrency."""
+"""The automations (docs/ARCHITECTURE.md#the-automations) against a real server: outcomes, exactly-once, crashes, concurrency."""
 
 import json
 from decimal import Decimal

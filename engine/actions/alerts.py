@@ -1,4 +1,4 @@
-"""Smart alerts: listing, triggering, and the alert-triggered journal draft (DESIGN §5.8).
+"""Smart alerts: listing, triggering, and the alert-triggered journal draft (docs/ARCHITECTURE.md#the-automations).
 
 An alert is triggered once, by the operator (``msp alerts trigger ID --price
 P``), at the database's clock.  ``auto_log`` writes a draft journal entry

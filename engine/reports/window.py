@@ -1,4 +1,4 @@
-"""Day windows in the operator's time zone (DESIGN §6).
+"""Day windows in the operator's time zone (README.md#reports).
 
 The zone is ``--tz``, else ``MSP_TZ``, else the operator state's zone, else
 UTC.  A day is [local midnight, next local midnight), converted to UTC

@@ -1,4 +1,4 @@
--- Smart alerts and the alert-triggered journal draft (DESIGN §5.2, §5.8).
+-- Smart alerts and the alert-triggered journal draft (docs/ARCHITECTURE.md#the-automations).
 
 -- name: list
 SELECT alert_id, plan_id, symbol, condition, level, status, occurred_at, triggered_at, trigger_price, workflow_id

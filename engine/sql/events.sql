@@ -4,7 +4,7 @@
 -- Event writers of one workspace take turns: a transaction-scoped lock held
 -- from the first insert to commit, so seq order is commit order within a
 -- workspace and the runner's "seq above the checkpoint" sweep never skips a
--- late-committing batch (DESIGN §5).  Under the lock, the workspace goes into
+-- late-committing batch (docs/ARCHITECTURE.md#exactly-once).  Under the lock, the workspace goes into
 -- the registry (no row-level wall) that `msp automate --all-workspaces` reads;
 -- one statement, as the writer pays a round trip per batch.
 WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s)))

@@ -1,4 +1,4 @@
--- The operator state, one row per workspace (DESIGN §6).
+-- The operator state, one row per workspace (README.md#reports).
 
 -- name: get
 SELECT focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone,

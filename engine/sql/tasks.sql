@@ -1,4 +1,4 @@
--- The coach action queue (DESIGN §6).
+-- The coach action queue (README.md#reports; docs/ARCHITECTURE.md#first-decision-wins).
 
 -- name: list
 -- pending: the queue order, served by coach_tasks_queue_idx; resolved: newest
