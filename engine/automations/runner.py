@@ -69,20 +69,32 @@ def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunRepo
                 report.skipped.append({"automation": automation.name, "item": item, "reason": reason})
 
 
+def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
+    """Inside a batch's transaction: take the workspace's writer lock (the same
+    lock order as every event writer), then its checkpoint row (FOR UPDATE, so
+    two sweeps of a workspace take turns batch by batch); the checkpoint."""
+    lock_writers(conn, workspace)
+    params = {"workspace": workspace}
+    conn.execute(query("runner.ensure_checkpoint"), params)
+    return conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+
+
+def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
+    """(hi, events) of the next batch in (lo, limit]; hi is None when there is none."""
+    return conn.execute(query("runner.batch_end"),
+                        {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
+
+
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
     """Process the next batch after the checkpoint; False when there was nothing to do."""
     with workspace_transaction(conn, workspace):
-        lock_writers(conn, workspace)
-        params = {"workspace": workspace}
-        conn.execute(query("runner.ensure_checkpoint"), params)
-        lo = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-        hi, scanned = conn.execute(query("runner.batch_end"),
-                                   {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()
+        lo = _lock_and_read_checkpoint(conn, workspace)
+        hi, scanned = _batch_end(conn, workspace, lo, 2**62, batch_size)
         if hi is None:
             return False
         _refresh_statistics_if_due(conn, workspace, lo, report)
         _apply(conn, Scope(workspace, lo, hi), scanned, report)
-        conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
+        conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": hi})
     report.batches += 1
     return True
 
@@ -107,12 +119,8 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
     lo = 0
     while not stop():
         with workspace_transaction(conn, workspace):
-            lock_writers(conn, workspace)
-            params = {"workspace": workspace}
-            conn.execute(query("runner.ensure_checkpoint"), params)
-            limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-            hi, scanned = conn.execute(query("runner.batch_end"),
-                                       {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
+            limit = _lock_and_read_checkpoint(conn, workspace)
+            hi, scanned = _batch_end(conn, workspace, lo, limit, batch_size)
             if hi is None:
                 return
             _apply(conn, Scope(workspace, lo, hi, since), scanned, report)
