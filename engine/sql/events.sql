@@ -27,9 +27,12 @@ WHERE w.event <> u.event::jsonb
 ORDER BY u.line_no;
 
 -- name: insert_events
--- Every insert into workflow_events goes through this statement: its events
--- placeholder is a subquery yielding (event jsonb, source_line bigint) whose event already
--- carries its event_id; the indexed columns are read from the event itself.
+-- Every INSERT into workflow_events goes through this statement (ingest's
+-- batches arrive by copy_events instead, as COPY rows StagedBatch builds):
+-- its {events} slot is a subquery yielding (event jsonb, source_line bigint)
+-- whose event already carries its event_id (msp's own events are built by
+-- msp_event, migrations/012_event_envelope.sql); the indexed columns are read
+-- from the event itself.
 INSERT INTO workflow_events (
     workspace, event_id, event_type, event_version, occurred_at, workflow_id,
     parent_event_id, actor_type, symbol, event, source, source_line)
