@@ -26,7 +26,10 @@ def _file(stem: str) -> dict[str, str]:
     parts = _NAME_LINE.split(text)
     statements = {}
     for name, body in zip(parts[1::2], parts[2::2]):
-        statements[name] = body.strip().rstrip(";")
+        # Comment lines document the file, not the statement: left out, so a
+        # {slot} or a % named in a comment is never filled or read as a placeholder.
+        code = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+        statements[name] = code.strip().rstrip(";")
     return statements
 
 
