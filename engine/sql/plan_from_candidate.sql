@@ -8,12 +8,12 @@
 -- of the candidate event) makes it skipped, with the reason; msp's own plan
 -- for it (a re-run) makes it done; otherwise it gets a plan.
 -- (OFFSET 0 keeps candidate_id and msp's plan id plain columns, and each
--- EXISTS a probe of its index per candidate: under row-level security an
+-- EXISTS a probe of its index per candidate.  Under row-level security an
 -- expression with a function that is not leakproof (#>>, md5) may not be an
--- index condition — md5 there made the look-up of msp's own plan a scan of
--- the events per candidate — and as an anti-join a planner whose statistics predate
--- the sweep's own plans chose to rescan every plan once per candidate — 1 s
--- for 114.)
+-- index condition: md5 there made the look-up of msp's own plan a scan of
+-- the events per candidate.  As an anti-join, a planner whose statistics
+-- predate the sweep's own plans rescanned every plan once per candidate:
+-- 1 s for 114.)
 SELECT c.*,
        CASE WHEN EXISTS (SELECT 1 FROM workflow_events p
                          WHERE p.workspace = %(workspace)s AND p.plan_candidate_id = c.candidate_id
