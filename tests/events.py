@@ -118,7 +118,9 @@ def week(seed: int = 5, workflows: int = 60) -> list:
     watching and failing candidates of every bias, entries as a zone, a range,
     a current price or none, trace ids and context, plans sent directly
     (neutral and level-less too), trades won, lost and flat, quotes, journal
-    entries updated and completed, operator context, and imported analyses."""
+    entries updated and completed, operator context, and imported analyses.
+    Every event has a fixed id (never the module's running counter), so the
+    events msp derives from it are the same whatever ran before."""
     import datetime as dt
     import random
 
@@ -170,6 +172,7 @@ def week(seed: int = 5, workflows: int = 60) -> list:
                         "event_id": f"{wf}-jc"})
     out.append({**context_updated(at=start.isoformat(), focus="breakouts", attention_score=70,
                                   timezone="America/New_York"), "event_id": f"context-{seed}"})
-    out.append(coach_analysis(f"ca-imported-{seed}", workflow=f"wk-{seed}-0", at=(start + dt.timedelta(days=6)).isoformat(),
-                              event_id=f"imported-analysis-{seed}"))
+    out.append({**coach_analysis(f"ca-imported-{seed}", workflow=f"wk-{seed}-0",
+                                 at=(start + dt.timedelta(days=6)).isoformat()),
+                "event_id": f"imported-analysis-{seed}"})
     return out

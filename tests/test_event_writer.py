@@ -35,7 +35,9 @@ def _stable(event: dict, source: str) -> dict:
 
 
 def _emit_everything(msp, conn, workspace, tmp_path) -> dict:
-    week = ev.write(tmp_path / "week.jsonl", *ev.week())
+    generated = ev.week()
+    assert generated == ev.week() and not [e for e in generated if e["event_id"].startswith("ev-")]  # fixed ids
+    week = ev.write(tmp_path / "week.jsonl", *generated)
     ingested = msp("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", week,
                    "--format", "json")
     assert ingested.exit_code == 0, ingested.stderr
