@@ -261,12 +261,9 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
     return result
 
 
-APPEND_ONE = "SELECT %(event)s::jsonb, NULL::bigint"
-
-
 def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: str) -> bool:
-    """Store one event msp writes itself (a decision, an alert draft), after checking
-    it against the schemas.  Takes the writer lock; True if it was new."""
+    """Store one event built in this process, after checking it against the
+    schemas.  Takes the writer lock; True if it was new."""
     from .validation import LineChecker
 
     checked = LineChecker().check(orjson.dumps(event))
@@ -274,4 +271,14 @@ def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: 
         problems = "; ".join(f"{p.path}: {p.message}" for p in checked.errors)
         raise ValueError(f"msp built an invalid {event.get('event_type')} event: {problems}")
     lock_writers(conn, workspace)
-    return insert_events(conn, workspace, source, APPEND_ONE, {"event": orjson.dumps(event).decode()}) == 1
+    return insert_events(conn, workspace, source, query("events.one_event"), {"event": orjson.dumps(event).decode()}) == 1
+
+
+def append_own_event(conn: psycopg.Connection, workspace: str, source: str, statement: str, params: dict) -> dict:
+    """Store the one event msp writes after a person's decision (a task
+    decision, an alert draft): ``statement`` builds it with ``msp_event``
+    (migrations/012_event_envelope.sql), the one envelope of every event msp
+    writes itself; it is checked against the schemas before it is stored."""
+    event = conn.execute(statement, params).fetchone()[0]
+    append_event(conn, workspace, event, source)
+    return event

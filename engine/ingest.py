@@ -1,4 +1,4 @@
-"""``msp ingest``: stream JSON Lines from files or stdin into workflow events (DESIGN §4).
+"""``msp ingest``: stream JSON Lines from files or stdin into workflow events (docs/ARCHITECTURE.md#ingest).
 
 Memory stays flat whatever the input size: lines are read one at a time (an
 over-long line is skipped in chunks, never held whole) and at most two

@@ -1,4 +1,4 @@
-"""``msp migrate --check``: prove the migrations are well-formed and idempotent (DESIGN §7).
+"""``msp migrate --check``: prove the migrations are well-formed and idempotent (docs/ARCHITECTURE.md#migrations).
 
 Static: file names numbered 001… without gaps or duplicates; every statement
 parses with sqlglot (postgres dialect) *and* with PostgreSQL's own grammar
@@ -27,11 +27,13 @@ import uuid
 from typing import Literal, Optional
 
 import psycopg
+from psycopg import sql
 from pydantic import BaseModel
 
 from .errors import DatabaseError
 from .migration_files import MIGRATION_FILE, checksum, migration_files, parse_migration
 from .migrations import execute_statements
+from .sql import query
 
 GUARDED_CREATES = {
     # pglast node → attribute that must be true
@@ -206,40 +208,21 @@ def lint_check(files: list[tuple[str, str]], pg_version: str) -> list[Finding]:
     return [Finding(file=f.file, line=f.line, rule=f.rule, message=f.message) for f in found]
 
 
-CATALOG_QUERIES = {
-    "columns": """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                         pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated
-                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-                  JOIN pg_namespace n ON n.oid = c.relnamespace
-                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                  WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m')
-                  ORDER BY 1, 2""",
-    "constraints": """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-                      WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2""",
-    "indexes": """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisvalid
-                  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                  WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1""",
-    "triggers": """SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1""",
-    "functions": """SELECT p.proname, md5(pg_get_functiondef(p.oid)) FROM pg_proc p
-                    WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1, 2""",
-    "policies": """SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies
-                   WHERE schemaname = 'public' ORDER BY 1, 2""",
-    "rls": """SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
-              WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1""",
-    "privileges": """SELECT relname, relacl::text FROM pg_class
-                     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','S') ORDER BY 1""",
-    "sequences": """SELECT sequencename, data_type::text, increment_by, min_value, max_value FROM pg_sequences
-                    WHERE schemaname = 'public' ORDER BY 1""",
-    "views": """SELECT viewname, md5(definition) FROM pg_views WHERE schemaname = 'public' ORDER BY 1""",
-}
+# The statements of engine/sql/catalog.sql, in snapshot order.
+CATALOG = ("columns", "constraints", "indexes", "triggers", "functions", "policies", "rls", "privileges",
+           "sequences", "views")
 
 
 def catalog_snapshot(conn: psycopg.Connection) -> list[str]:
     lines = []
-    for name, sql in CATALOG_QUERIES.items():
-        for row in conn.execute(sql).fetchall():
+    for name in CATALOG:
+        for row in conn.execute(query(f"catalog.{name}")).fetchall():
             lines.append(f"{name}: " + " | ".join("" if v is None else str(v) for v in row))
     return lines
+
+
+def _scratch_statement(name: str, database: str) -> sql.Composed:
+    return sql.SQL(query(f"catalog.{name}")).format(name=sql.Identifier(database))
 
 
 def _scratch_url(server_url: str, name: str) -> str:
@@ -254,7 +237,7 @@ def dynamic_check(server_url: str, files: Optional[list[tuple[str, str]]] = None
     name = f"msp_check_{uuid.uuid4().hex[:12]}"
     findings: list[Finding] = []
     with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(_scratch_statement("create_database", name))
     try:
         with psycopg.connect(_scratch_url(server_url, name), autocommit=True) as conn:
             for run in (1, 2):
@@ -286,7 +269,7 @@ def dynamic_check(server_url: str, files: Optional[list[tuple[str, str]]] = None
                                             message=f"invalid index: {line.split('|')[0][9:].strip()}"))
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(_scratch_statement("drop_database", name))
     return findings
 
 

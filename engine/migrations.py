@@ -1,4 +1,4 @@
-"""Applying the numbered SQL files of ``migrations/`` (DESIGN §7).
+"""Applying the numbered SQL files of ``migrations/`` (docs/ARCHITECTURE.md#migrations).
 
 ``schema_migrations`` records each applied file's version and checksum.
 Consecutive pending files apply in one transaction under a transaction-scoped
@@ -25,6 +25,10 @@ migrations/009_close_seq_index.sql builds on a year of events without
 holding writers off); inside, the statement then finds it and does nothing.
 
 The files themselves, their statements and checksums: engine/migration_files.py.
+
+Its few statements (the lock, the ledger) are the one SQL kept inline in
+Python outside ``engine/sql/``: they run before anything else, on a database
+that may have no msp schema yet, and they are the migration runner itself.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""msp operator: one surface from the same engine functions, JSON parts with DESIGN §6 keys,
+"""msp operator: one surface from the same engine functions, JSON parts with the documented keys (README.md#reports),
 an empty state, and --watch driven in a real terminal (tmux)."""
 
 import shutil

@@ -1,4 +1,4 @@
-"""Operator reports of DESIGN §6 on real rows: today, conversion, presence, tasks, state, trace."""
+"""Operator reports (README.md#reports) on real rows: today, conversion, presence, tasks, state, trace."""
 
 import datetime as dt
 import subprocess

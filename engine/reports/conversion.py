@@ -1,4 +1,4 @@
-"""``msp conversion``: the six loop rates over a window (DESIGN §6).
+"""``msp conversion``: the six loop rates over a window (README.md#reports).
 
 Default: count ratios over the window (as the web dashboard shows them), so
 a rate can pass 100% when, say, plans carried over from yesterday execute

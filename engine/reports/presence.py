@@ -1,4 +1,4 @@
-"""``msp presence``: market state, volatility, risk load and where to look now (DESIGN §6).
+"""``msp presence``: market state, volatility, risk load and where to look now (README.md#reports).
 
 Windows are relative to ``now`` (the real clock unless a caller passes one):
 the last 8 hours of signals, the last 24 hours of candidates.

@@ -1,4 +1,4 @@
-"""The six loop conversion rates (DESIGN §6), from counts.
+"""The six loop conversion rates (README.md#reports), from counts.
 
 Percentages with one decimal; 0 when the denominator is 0.
 """

@@ -14,9 +14,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
        (e.event #>> '{payload,execution,entry_price}')::numeric,
        e.event #>> '{payload,plan_id}', e.workflow_id, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'trade.executed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,trade_id}', e.seq
 ON CONFLICT (workspace, trade_id) DO NOTHING
 
@@ -31,10 +30,9 @@ FROM (
            (e.event #>> '{payload,live,quote_price}')::numeric AS price,
            coalesce((e.event #>> '{payload,live,quote_at}')::timestamptz, e.occurred_at) AS quoted_at
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'trade.updated'
       AND e.event #> '{payload,live,quote_price}' IS NOT NULL  -- v2 may carry a scale-in and no quote
-      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
     ORDER BY e.event #>> '{payload,trade_id}', 3 DESC, e.seq DESC
 ) q
 WHERE p.workspace = %(workspace)s AND p.trade_id = q.trade_id AND p.status = 'open'
@@ -51,10 +49,9 @@ FROM (
            (e.event #>> '{payload,position,quantity}')::numeric AS quantity,
            (e.event #>> '{payload,position,average_entry_price}')::numeric AS entry_price
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'trade.updated' AND e.event_version >= 2  -- v1 never validated a position
       AND e.event #> '{payload,position,quantity}' IS NOT NULL
-      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
     ORDER BY e.event #>> '{payload,trade_id}', e.occurred_at DESC, e.seq DESC
 ) r
 WHERE p.workspace = %(workspace)s AND p.trade_id = r.trade_id AND p.status = 'open'
@@ -72,9 +69,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
        'closed', e.event #>> '{payload,plan_id}', e.workflow_id, e.occurred_at,
        (e.event #>> '{payload,closed_at}')::timestamptz
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'trade.closed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,trade_id}', e.seq
 ON CONFLICT (workspace, trade_id) DO UPDATE
 SET status = 'closed', close_price = excluded.close_price, realized_pnl = excluded.realized_pnl,
@@ -97,9 +93,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,journal_id}')
        coalesce(e.event #>> '{payload,notes}', ''),
        e.event_id, e.occurred_at, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'journal.updated'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,journal_id}', e.occurred_at DESC, e.seq DESC
 ON CONFLICT (workspace, journal_id) DO UPDATE
 SET symbol = coalesce(excluded.symbol, journal_entries.symbol),
@@ -124,9 +119,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,journal_id}')
        e.event #>> '{payload,outcome}', (e.event #>> '{payload,realized_pnl}')::numeric,
        (e.event #>> '{payload,closed_at}')::timestamptz, e.event_id, e.occurred_at, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'journal.completed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,journal_id}', e.occurred_at DESC, e.seq DESC
 ON CONFLICT (workspace, journal_id) DO UPDATE
 SET status = 'completed', outcome = excluded.outcome, realized_pnl = excluded.realized_pnl,
@@ -149,7 +143,7 @@ SELECT %(workspace)s, p ->> 'focus',
 FROM (
     SELECT e.event -> 'payload' AS p, e.occurred_at
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'operator.context.updated'
     ORDER BY e.occurred_at DESC, e.seq DESC
     LIMIT 1

@@ -1,4 +1,4 @@
--- The quarantine of rejected input lines (DESIGN §4).
+-- The quarantine of rejected input lines (docs/ARCHITECTURE.md#ingest).
 
 -- name: list
 SELECT reject_id, source, line_no, status, errors -> 0 ->> 'path' AS path,
