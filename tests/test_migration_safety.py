@@ -62,6 +62,10 @@ def first_applied(url: str, folder: Path) -> list:
     return migrations
 
 
+ALL = [m.filename for m in load_migrations()]  # this msp's files, in order
+LATEST = len(ALL)
+
+
 def migrated_to(url: str, level: int) -> None:
     with psycopg.connect(url, autocommit=True) as c:
         migrate(c, [m for m in load_migrations() if m.version <= level])
@@ -148,14 +152,15 @@ def test_check_runs_squawk_for_the_servers_version(database_url):
 def test_offline_check_needs_no_database():
     result = invoke(["--database-url", "postgresql://nobody@127.0.0.1:1/none", "migrate", "--check", "--offline"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == ("migrations check: OK (11 files, 60 statements; "
+    assert result.stdout.splitlines()[-1] == ("migrations check: OK (12 files, 62 statements; "
                                               "squawk for PostgreSQL 15.0)")
 
 
 # -- checksums: accepting a finding in an applied file changes nothing ------------------------
 
 def test_databases_migrated_by_main_keep_their_checksums():
-    assert {m.filename: m.checksum for m in load_migrations()} == MAIN_CHECKSUMS
+    loaded = {m.filename: m.checksum for m in load_migrations()}
+    assert {name: loaded.get(name) for name in MAIN_CHECKSUMS} == MAIN_CHECKSUMS
 
 
 def test_only_squawk_ignore_lines_leave_the_checksum_alone():
@@ -172,36 +177,40 @@ def test_only_squawk_ignore_lines_leave_the_checksum_alone():
 # -- --status ------------------------------------------------------------------------------------
 
 def test_status_of_a_database_one_migration_behind(fresh_database):
-    migrated_to(fresh_database, 10)
+    behind = LATEST - 1
+    migrated_to(fresh_database, behind)
     result = invoke(["--database-url", fresh_database, "migrate", "--status", "--format", "json"])
     assert result.exit_code == 1
     status = result.json()
     assert (status["level"], status["in_sync"], status["pending"], status["changed"], status["missing"]) == \
-        (10, False, 1, 0, 0)
+        (behind, False, 1, 0, 0)
     assert [(m["file"], m["state"]) for m in status["migrations"]] == \
-        [(name, "applied") for name in sorted(MAIN_CHECKSUMS)[:10]] + [("011_pending_task_counts.sql", "pending")]
-    assert all(m["applied_at"] for m in status["migrations"][:10]) and status["migrations"][10]["applied_at"] is None
+        [(name, "applied") for name in ALL[:behind]] + [(ALL[-1], "pending")]
+    assert all(m["applied_at"] for m in status["migrations"][:behind]) \
+        and status["migrations"][behind]["applied_at"] is None
     with psycopg.connect(fresh_database) as c:  # --status applied nothing, not even the migrate-on-first-use
-        assert current_level(c) == 10
+        assert current_level(c) == behind
     table = invoke(["--database-url", fresh_database, "migrate", "--status"])
-    assert table.exit_code == 1 and table.stdout.splitlines()[-1] == "migration level 10: 1 pending"
+    assert table.exit_code == 1 and table.stdout.splitlines()[-1] == f"migration level {behind}: 1 pending"
 
 
 def test_status_of_a_database_with_a_changed_file_and_one_this_msp_lacks(fresh_database):
-    migrated_to(fresh_database, 11)
+    future = LATEST + 1
+    migrated_to(fresh_database, LATEST)
     assert invoke(["--database-url", fresh_database, "migrate", "--status"]).exit_code == 0
     with psycopg.connect(fresh_database, autocommit=True) as c:
         c.execute("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 5")
-        c.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (12, 'from_the_future', 'f')")
+        c.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, 'from_the_future', 'f')",
+                  (future,))
     result = invoke(["--database-url", fresh_database, "migrate", "--status", "--format", "json"])
     assert result.exit_code == 1
     status = result.json()
-    assert (status["level"], status["pending"], status["changed"], status["missing"]) == (12, 0, 1, 1)
+    assert (status["level"], status["pending"], status["changed"], status["missing"]) == (future, 0, 1, 1)
     states = {m["version"]: m for m in status["migrations"]}
     assert (states[5]["state"], states[5]["recorded_checksum"], states[5]["checksum"]) == \
         ("changed", "0" * 64, MAIN_CHECKSUMS["005_coach.sql"])
-    assert (states[12]["file"], states[12]["state"], states[12]["checksum"]) == \
-        ("012_from_the_future.sql", "missing", None)
+    assert (states[future]["file"], states[future]["state"], states[future]["checksum"]) == \
+        (f"{future:03d}_from_the_future.sql", "missing", None)
     # every other command refuses the changed file (exit 3); --status only reports it
     refused = invoke(["--database-url", fresh_database, "migrate"])
     assert refused.exit_code == 3 and "005_coach.sql changed after it was applied" in refused.stderr
@@ -215,10 +224,9 @@ def test_status_is_the_twin_of_workspace_migrate_status(fresh_database):
         status = ws.migrate_status()
         assert status.model_dump(mode="json") == invoke(
             ["--database-url", fresh_database, "migrate", "--status", "--format", "json"]).json()
-        assert (status.level, status.pending) == (9, 2)
-        assert ws.migrate_dry_run().files == ["010_workflow_stages.sql", "011_pending_task_counts.sql"]
-        assert ws.migrate(lock_timeout=2).model_dump() == {
-            "applied": ["010_workflow_stages.sql", "011_pending_task_counts.sql"], "level": 11}
+        assert (status.level, status.pending) == (9, LATEST - 9)
+        assert ws.migrate_dry_run().files == ALL[9:]
+        assert ws.migrate(lock_timeout=2).model_dump() == {"applied": ALL[9:], "level": LATEST}
         assert ws.migrate_status().in_sync is True
 
 
@@ -230,7 +238,7 @@ def test_dry_run_lists_each_statement_with_its_lock_and_applies_nothing(fresh_da
     assert result.exit_code == 0, result.stderr
     plan = result.json()
     assert plan["level"] == 8
-    assert plan["files"] == ["009_close_seq_index.sql", "010_workflow_stages.sql", "011_pending_task_counts.sql"]
+    assert plan["files"] == ALL[8:]
     first, second = plan["statements"][:2]
     assert (first["file"], first["line"], first["in_transaction"]) == ("009_close_seq_index.sql", 7, False)
     assert first["statement"].startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS workflow_events_close_seq_idx")
@@ -257,8 +265,7 @@ def test_dry_run_lists_each_statement_with_its_lock_and_applies_nothing(fresh_da
         "  lock: SHARE UPDATE EXCLUSIVE on workflow_events — blocks schema changes, VACUUM and ANALYZE (reads and "
         "writes go on) (built before the transaction)",
     ]
-    assert text.stdout.splitlines()[-1] == ("3 files to apply (009_close_seq_index.sql, 010_workflow_stages.sql, "
-                                            "011_pending_task_counts.sql); nothing applied")
+    assert text.stdout.splitlines()[-1] == f"{LATEST - 8} files to apply ({', '.join(ALL[8:])}); nothing applied"
 
 
 @pytest.mark.parametrize("sql, locks", [
@@ -317,7 +324,7 @@ def test_a_lock_not_granted_rolls_back_retries_then_exits_3_naming_table_and_blo
         blocker.rollback()
         blocker.close()
     assert invoke(["--database-url", fresh_database, "migrate"]).stdout == \
-        "applied 011_pending_task_counts.sql\nmigration level 11\n"
+        "".join(f"applied {name}\n" for name in ALL[10:]) + f"migration level {LATEST}\n"
 
 
 def test_the_migrate_on_first_use_of_any_command_is_bounded_the_same_way(fresh_database, monkeypatch, workspace):
@@ -425,7 +432,7 @@ def test_an_upgraded_database_has_the_catalog_of_a_new_one(fresh_database, serve
         upgraded = catalog_snapshot(c)
     fresh = make_database(server_url, "msp_fresh_for_compare")
     try:
-        migrated_to(fresh, 11)
+        migrated_to(fresh, LATEST)
         with psycopg.connect(fresh) as c:
             assert catalog_snapshot(c) == upgraded
     finally:
