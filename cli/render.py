@@ -92,14 +92,20 @@ def safe_text(value: Any) -> str:
     return "".join(ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in text)
 
 
-def issue_printer(kind: str = ""):
-    """A callback printing a located line issue as ``FILE:LINE: [kind: ]path: message`` on stderr."""
-    err = click.get_text_stream("stderr")
+def issue_printer(kind: str = "", live=None):
+    """A callback printing a located line issue as ``FILE:LINE: [kind: ]path: message`` on stderr.
+
+    ``live`` is the rich console of a progress bar on stderr: the line is printed
+    through it, above the bar, rather than glued to the bar's last frame."""
     label = f"{kind}: " if kind else ""
 
     def _print(issue) -> None:
-        err.write(f"{safe_text(issue.source)}:{issue.line}: {label}{safe_text(issue.path or '(root)')}: "
-                  f"{safe_text(issue.message)}\n")
+        line = (f"{safe_text(issue.source)}:{issue.line}: {label}{safe_text(issue.path or '(root)')}: "
+                f"{safe_text(issue.message)}")
+        if live is not None:
+            live.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            sys.stderr.write(line + "\n")
 
     return _print
 
