@@ -65,6 +65,7 @@ class StagedBatch:
     rows: dict = field(default_factory=dict)  # event_id → StagedRow, in input order
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
+    warnings: list = field(default_factory=list)  # (line_no, event_id, [Problem]): told once the line is stored
     bytes_read: int = 0
     _fields: tuple = field(default=(), repr=False)  # the workspace and source as COPY fields
 
@@ -110,6 +111,7 @@ class WriteResult:
     stored_duplicates: int = 0  # duplicates of events already in the database
     conflicts: list = field(default_factory=list)  # (line_no, event_id)
     late_rejects: list = field(default_factory=list)  # (line_no, raw, truncated, problems) refused by the database
+    not_stored: set = field(default_factory=set)  # event ids of the batch's rows that were not inserted
 
 
 def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
@@ -195,6 +197,7 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
             pass
     existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
     new = [r for r in rows if r.event_id not in existing]
+    result.not_stored.update(existing)
     if new:
         _copy(conn, new)
     result.ingested += len(new)
@@ -234,6 +237,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                     if existing:
                         result.duplicates += 1
                         result.conflicts.extend(conflicts)
+                        result.not_stored.add(row.event_id)
                     else:
                         _copy(conn, [row])
                         result.ingested += 1
@@ -243,6 +247,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
                 result.late_rejects.append((row.line_no, row.raw, False, problems))
+                result.not_stored.add(row.event_id)
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)

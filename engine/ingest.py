@@ -192,7 +192,7 @@ class Ingestor:
         return batch, result
 
     def _account(self, batch: StagedBatch, result: WriteResult) -> None:
-        """Counters move only once a batch has committed."""
+        """Counters move, and the batch's lines are reported (in line order), only once it has committed."""
         cb = self.callbacks
         report = self.report
         rejects = batch.rejects + result.late_rejects
@@ -200,20 +200,39 @@ class Ingestor:
         report.ingested += result.ingested
         report.duplicates += result.duplicates
         report.rejected += len(rejects)
+        told = []  # (line_no, order, callback, issue)
         for line_no, _raw, _trunc, problems in rejects:
-            if cb.on_reject:
-                for problem in problems:
-                    cb.on_reject(LineIssue(batch.source, line_no, problem["path"], problem["message"]))
+            for problem in problems:
+                told.append((line_no, 0, cb.on_reject, LineIssue(batch.source, line_no, problem["path"],
+                                                                  problem["message"])))
         for line_no, event_id in result.conflicts:
             report.conflicts += 1
             issue = LineIssue(batch.source, line_no, "/event_id",
                               f"conflict: event {event_id} is already stored with different content (kept the stored one)")
             if len(report.conflict_list) < LIST_LIMIT:
                 report.conflict_list.append(issue)
-            if cb.on_conflict:
-                cb.on_conflict(issue)
+            told.append((line_no, 1, cb.on_conflict, issue))
+        for issue in self._stored_warnings(batch, result):
+            report.warnings += 1
+            if len(report.warning_list) < LIST_LIMIT:
+                report.warning_list.append(issue)
+            told.append((issue.line, 2, cb.on_warning, issue))
+        for _line, _order, callback, issue in sorted(told, key=lambda t: t[:2]):
+            if callback:
+                callback(issue)
         if cb.on_progress:
             cb.on_progress(batch.bytes_read)
+
+    @staticmethod
+    def _stored_warnings(batch: StagedBatch, result: WriteResult) -> Iterator[LineIssue]:
+        """Warnings only for the lines this run stored as new events: a line seen
+        before (a re-run, a repeat in the file) was warned about when it was stored,
+        so cron stays silent, and the summary's count is what was printed."""
+        for line_no, event_id, problems in batch.warnings:
+            row = batch.rows.get(event_id)
+            if row is not None and row.line_no == line_no and event_id not in result.not_stored:
+                for problem in problems:
+                    yield LineIssue(batch.source, line_no, problem.path, problem.message)
 
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
@@ -228,7 +247,7 @@ class Ingestor:
             else:
                 batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
                 if checked.warnings:
-                    self._warn(source, line_no, checked.warnings)
+                    batch.warnings.append((line_no, checked.event_id, checked.warnings))
             batch_bytes += len(raw)
             if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch
@@ -236,15 +255,6 @@ class Ingestor:
                 batch_bytes = 0
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch
-
-    def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
-        for problem in problems:
-            self.report.warnings += 1
-            issue = LineIssue(source, line_no, problem.path, problem.message)
-            if len(self.report.warning_list) < LIST_LIMIT:
-                self.report.warning_list.append(issue)
-            if self.callbacks.on_warning:
-                self.callbacks.on_warning(issue)
 
     def ingest_stream(self, source: str, stream: BinaryIO) -> None:
         """Read, validate and write one stream; parse batch N+1 while batch N is written."""

@@ -23,26 +23,23 @@ def command(app, check):
     """
     from msp.engine.migrations import current_level, migrate
 
-    from ..render import emit_json
+    from ..render import emit_csv, emit_json, emit_result
 
     db = app.database(migrate=False)
     if not check:
         applied = migrate(db.conn)
         level = current_level(db.conn)
-        if app.format == "json":
-            emit_json({"applied": [m.filename for m in applied], "level": level})
-        elif applied:
-            for m in applied:
-                click.echo(f"applied {m.filename}")
-            click.echo(f"migration level {level}")
-        else:
-            click.echo(f"up to date (migration level {level})")
+        text = "\n".join([f"applied {m.filename}" for m in applied] + [f"migration level {level}"]) if applied \
+            else f"up to date (migration level {level})"
+        emit_result(app.format, {"applied": [m.filename for m in applied], "level": level}, text)
         return
     from msp.engine.migration_check import run_check
 
     report = run_check(db.url)
     if app.format == "json":
         emit_json(report.as_dict())
+    elif app.format == "csv":
+        emit_csv(["file", "severity", "message"], ([f.file, f.severity, f.message] for f in report.findings))
     else:
         for f in report.findings:
             click.echo(f"{f.file or 'migrations'}: {f.severity}: {f.message}", err=f.severity == "error")
