@@ -111,3 +111,25 @@ def run_in_terminal(args, *, columns: int = 80, rows: int = 50, env=None, timeou
             proc.kill()
     text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     return code, ESCAPES.sub("", text)
+
+
+def servers_under(base: Path, wait: float = 10.0) -> list[str]:
+    """PostgreSQL postmasters and PgBouncers still running with their files under
+    ``base`` (a test run's temporary directory), after up to ``wait`` seconds for
+    servers being stopped to finish."""
+    import time
+
+    import psutil
+
+    base_text = str(Path(base).resolve())
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for process in psutil.process_iter(["pid", "name", "cmdline"]):
+            command = process.info["cmdline"] or []
+            if command and Path(command[0]).name in ("postgres", "pgbouncer") \
+                    and any(base_text in arg for arg in command[1:]):
+                found.append(f"pid {process.info['pid']}: {' '.join(command)}")
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.2)
