@@ -53,8 +53,18 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], header: bool
     if header:
         writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_text(v) for v in row])  # JSON is the channel for exact strings
+        writer.writerow([csv_cell(v) for v in row])
     click.echo(buffer.getvalue(), nl=False)
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: numbers exact (0.0 stays 0.0, 57.14 is not rounded), text
+    escaped by ``safe_text`` (JSON is the channel for exact strings)."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return safe_text(value)
 
 
 def _cell(value: Any) -> str:
