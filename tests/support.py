@@ -133,3 +133,20 @@ def servers_under(base: Path, wait: float = 10.0) -> list[str]:
         if not found or time.monotonic() >= deadline:
             return found
         time.sleep(0.2)
+
+
+def command_paths() -> set[str]:
+    """Every command and subcommand `msp --help` offers (``"tasks accept"``, ``"today"``)."""
+    import click
+
+    from msp.cli.main import COMMANDS, cli
+
+    paths = set()
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            paths.update(f"{name} {sub}" for sub in command.list_commands(ctx))
+        else:
+            paths.add(name)
+    return paths

@@ -16,13 +16,12 @@ import sys
 import time
 import uuid
 
-import click
 import pytest
 
 import events as ev
-from support import FIXTURES, ROOT, drop_database, invoke, make_database, run_in_terminal, run_process
+from support import FIXTURES, command_paths, drop_database, invoke, make_database, run_in_terminal, run_process
 
-from msp.cli.main import COMMANDS, EXIT_PIPE_CLOSED, cli
+from msp.cli.main import EXIT_PIPE_CLOSED
 
 DAY = "2026-11-20"
 NY = "America/New_York"
@@ -132,19 +131,6 @@ def flatten(nodes):
     for node in nodes:
         yield node
         yield from flatten(node["children"])
-
-
-def command_paths() -> set[str]:
-    """Every command and subcommand `msp --help` offers."""
-    paths = set()
-    ctx = click.Context(cli)
-    for name in COMMANDS:
-        command = cli.get_command(ctx, name)
-        if isinstance(command, click.Group):
-            paths.update(f"{name} {sub}" for sub in command.list_commands(ctx))
-        else:
-            paths.add(name)
-    return paths
 
 
 def run_piped(desk, args, reader_gone=False):
