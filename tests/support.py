@@ -72,10 +72,11 @@ def run_process(args, *, input=None, env=None, timeout=120) -> subprocess.Comple
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>78]")
 
 
-def run_in_terminal(args, *, columns: int = 80, rows: int = 50, env=None, timeout: float = 120) -> tuple[int, str]:
-    """Run ``msp ARGS`` as a process whose stdout and stderr are a terminal (a
-    pseudo-terminal ``columns`` wide); return its exit code and everything it
-    wrote, terminal escape sequences removed (carriage returns kept)."""
+def run_in_terminal(args, *, columns: int = 80, rows: int = 50, env=None, timeout: float = 300,
+                    program=None) -> tuple[int, str]:
+    """Run ``msp ARGS`` (or ``program ARGS``) as a process whose stdout and stderr
+    are a terminal (a pseudo-terminal ``columns`` wide); return its exit code and
+    everything it wrote, terminal escape sequences removed (carriage returns kept)."""
     import fcntl
     import pty
     import select
@@ -87,7 +88,7 @@ def run_in_terminal(args, *, columns: int = 80, rows: int = 50, env=None, timeou
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     full_env = {**os.environ, "COLUMNS": str(columns), "LINES": str(rows), "TERM": "xterm-256color",
                 **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "msp", *map(str, args)], stdin=slave, stdout=slave,
+    proc = subprocess.Popen([*(program or [sys.executable, "-m", "msp"]), *map(str, args)], stdin=slave, stdout=slave,
                             stderr=slave, env=full_env, close_fds=True)
     os.close(slave)
     chunks, deadline = [], time.monotonic() + timeout
