@@ -2,8 +2,11 @@
 
 Each report has a ``*_panel`` (a rich renderable, reused by ``msp operator``)
 and a ``render_*`` that prints it in the chosen format.  Text from the
-database goes through ``safe_text`` and ``Text`` — never rich markup — so
-stored strings cannot restyle or escape the terminal.
+database goes through ``safe_text`` (``rich_text``, ``table``, ``panel``) —
+never rich markup — so stored strings cannot restyle or escape the terminal.
+``render.Output`` prints the same renderables as plain text in a pipe; a
+renderable that lays itself out for a terminal says what a pipe gets
+(``__plain__``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from msp.engine.reports.rates import count_stages
 
-from .render import cell, console, emit_csv, emit_json, is_terminal, panel, rich_text, safe_text, table
+from .render import cell, console, emit_csv, emit_json, panel, rich_text, safe_text, table
 
 STATE_STYLE = {"risk_on": "bold green", "risk_off": "bold red", "balanced": "yellow", "neutral": "dim",
                "expansion": "bold magenta", "compression": "cyan", "normal": "white"}
@@ -141,7 +144,6 @@ def conversion_bars(conversion: dict, stages: list | None = None) -> ConversionG
 
 
 def insight_panel(insight: dict | None):
-    from rich.panel import Panel
     from rich.table import Table
 
     if insight is None:
@@ -165,7 +167,6 @@ def insight_panel(insight: dict | None):
 
 def today_view(report: dict):
     from rich.console import Group
-    from rich.panel import Panel
 
     return Group(
         panel(counts_strip(report["counts"]), f"Today's workflow — {report['date']} ({report['tz']})"),
@@ -205,7 +206,6 @@ def render_conversion(fmt: str, report: dict) -> None:
 
 def presence_view(report: dict):
     from rich.console import Group
-    from rich.panel import Panel
     from rich.table import Table
 
     head = Table.grid(padding=(0, 2))

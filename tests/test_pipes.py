@@ -69,7 +69,7 @@ def field_rows_text(event_type) -> list[str]:
 
 
 # Every command and subcommand of `msp --help`: (arguments, whose values must show whole).
-# An action runs twice (piped on, then to a reader that has gone): n picks a different id each time.
+# An action runs three times (piped on, to a reader that has gone, as CSV): n = 0, 1, 2 picks its id.
 def cases(desk):
     ids, js = desk["ids"], desk["json"]
     return {
@@ -105,8 +105,8 @@ def cases(desk):
                        lambda out: fields(js("tasks", "list", "--limit", "100"), "task_id", "detail")),
         "tasks accept": (lambda n: ["tasks", "accept", ids["tasks"][n]],
                          lambda out: [f"task {ids['tasks'][0]} accepted"]),
-        "tasks reject": (lambda n: ["tasks", "reject", ids["tasks"][2 + n]],
-                         lambda out: [f"task {ids['tasks'][2]} rejected"]),
+        "tasks reject": (lambda n: ["tasks", "reject", ids["tasks"][3 + n]],
+                         lambda out: [f"task {ids['tasks'][3]} rejected"]),
         "state show": (lambda n: ["state", "show"], lambda out: ["focus", "timezone"]),
         "state set": (lambda n: ["state", "set", "--focus", f"opening range breakouts only, round {n}"],
                       lambda out: ["opening range breakouts only, round 0"]),
