@@ -67,6 +67,21 @@ class Workspace:
 
     # -- server, doctor, migrate (issues 10, 17) --
 
+    def server_status(self) -> "msp.engine.embedded.ServerStatus":
+        """``msp server status``: the embedded server, read from its data directory
+        (no database connection; it never starts the server)."""
+        from .engine.embedded import server_status
+
+        return server_status()
+
+    def server_stop(self) -> "msp.engine.embedded.ServerStop":
+        """``msp server stop``: stop the embedded server (no database connection).
+        This workspace's own connection, if open, is closed first."""
+        from .engine.embedded import server_stop
+
+        self.close()
+        return server_stop()
+
     # -- migrate (issue 17) --
 
     def _on_migrations_database(self, work):

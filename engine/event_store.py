@@ -65,6 +65,7 @@ class StagedBatch:
     rows: dict = field(default_factory=dict)  # event_id → StagedRow, in input order
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
+    warnings: list = field(default_factory=list)  # (line_no, event_id, [Problem]): told once the line is stored
     bytes_read: int = 0
     row_events: Optional[dict] = None  # an import's batch: source row → how many events it made
     known_events: int = 0  # an import's batch: events its rows found stored already, so did not make
@@ -117,6 +118,7 @@ class WriteResult:
     conflicts: list = field(default_factory=list)  # (line_no, event_id)
     late_rejects: list = field(default_factory=list)  # (line_no, raw, truncated, problems) refused by the database
     duplicate_lines: list = field(default_factory=list)  # the line of every event not stored because it was there
+    not_stored: set = field(default_factory=set)  # event ids of the batch's rows that were not inserted
 
 
 def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
@@ -203,6 +205,7 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
             pass
     existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
     new = [r for r in rows if r.event_id not in existing]
+    result.not_stored.update(existing)
     if new:
         _copy(conn, new)
     result.ingested += len(new)
@@ -245,6 +248,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                         result.duplicates += 1
                         result.duplicate_lines.append(row.line_no)
                         result.conflicts.extend(conflicts)
+                        result.not_stored.add(row.event_id)
                     else:
                         _copy(conn, [row])
                         result.ingested += 1
@@ -254,6 +258,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
                 result.late_rejects.append((row.line_no, row.raw, False, problems))
+                result.not_stored.add(row.event_id)
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)

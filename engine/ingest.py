@@ -229,7 +229,7 @@ class Ingestor:
         return batch, result
 
     def _account(self, batch: StagedBatch, result: WriteResult) -> None:
-        """Counters move only once a batch has committed."""
+        """Counters move, and the batch's lines are reported (in line order), only once it has committed."""
         cb = self.callbacks
         report = self.report
         rejects = batch.rejects + result.late_rejects
@@ -240,18 +240,26 @@ class Ingestor:
             report.rejected += len(rejects)
         else:
             self._account_rows(batch, result)
+        told = []  # (line_no, order, callback, issue)
         for line_no, _raw, _trunc, problems in rejects:
-            if cb.on_reject:
-                for problem in problems:
-                    cb.on_reject(LineIssue(batch.source, line_no, problem["path"], problem["message"]))
+            for problem in problems:
+                told.append((line_no, 0, cb.on_reject, LineIssue(batch.source, line_no, problem["path"],
+                                                                  problem["message"])))
         for line_no, event_id in result.conflicts:
             report.conflicts += 1
             issue = LineIssue(batch.source, line_no, "/event_id",
                               f"conflict: event {event_id} is already stored with different content (kept the stored one)")
             if len(report.conflict_list) < LIST_LIMIT:
                 report.conflict_list.append(issue)
-            if cb.on_conflict:
-                cb.on_conflict(issue)
+            told.append((line_no, 1, cb.on_conflict, issue))
+        for issue in self._stored_warnings(batch, result):
+            report.warnings += 1
+            if len(report.warning_list) < LIST_LIMIT:
+                report.warning_list.append(issue)
+            told.append((issue.line, 2, cb.on_warning, issue))
+        for _line, _order, callback, issue in sorted(told, key=lambda t: t[:2]):
+            if callback:
+                callback(issue)
         if cb.on_progress:
             cb.on_progress(batch.bytes_read)
 
@@ -268,6 +276,17 @@ class Ingestor:
         report.events_ingested += result.ingested
         report.events_duplicate += result.duplicates + batch.known_events
 
+    @staticmethod
+    def _stored_warnings(batch: StagedBatch, result: WriteResult) -> Iterator[LineIssue]:
+        """Warnings only for the lines this run stored as new events: a line seen
+        before (a re-run, a repeat in the file) was warned about when it was stored,
+        so cron stays silent, and the summary's count is what was printed."""
+        for line_no, event_id, problems in batch.warnings:
+            row = batch.rows.get(event_id)
+            if row is not None and row.line_no == line_no and event_id not in result.not_stored:
+                for problem in problems:
+                    yield LineIssue(batch.source, line_no, problem.path, problem.message)
+
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
         batch = StagedBatch(source, self.db.workspace)
@@ -281,7 +300,7 @@ class Ingestor:
             else:
                 batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
                 if checked.warnings:
-                    self._warn(source, line_no, checked.warnings)
+                    batch.warnings.append((line_no, checked.event_id, checked.warnings))
             batch_bytes += len(raw)
             if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch
@@ -317,27 +336,19 @@ class Ingestor:
                     batch.add_event(row.line, checked.event_id, checked.derived_id, body, checked.event,
                                     source_raw=row.raw)
                     if checked.warnings:
-                        self._warn(source, row.line, [Problem(locate(p.path, row.columns), p.message)
-                                                      for p in checked.warnings])
+                        batch.warnings.append((row.line, checked.event_id,
+                                               [Problem(locate(p.path, row.columns), p.message)
+                                                for p in checked.warnings]))
                 batch.row_events[row.line] = len(accepted)
                 batch.known_events += row.known_events
-                if row.warnings:
-                    self._warn(source, row.line, row.warnings)
+                if row.warnings and accepted:  # told with the row's first event, once it is stored
+                    batch.warnings.append((row.line, accepted[0][0].event_id, list(row.warnings)))
             batch_bytes += len(row.raw) + sum(len(body) for _c, body in accepted)
             if len(batch.row_events) + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch
                 batch, batch_bytes = new_batch(), 0
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch
-
-    def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
-        for problem in problems:
-            self.report.warnings += 1
-            issue = LineIssue(source, line_no, problem.path, problem.message)
-            if len(self.report.warning_list) < LIST_LIMIT:
-                self.report.warning_list.append(issue)
-            if self.callbacks.on_warning:
-                self.callbacks.on_warning(issue)
 
     def ingest_stream(self, source: str, stream: BinaryIO) -> None:
         """Read, validate and write one stream; parse batch N+1 while batch N is written."""

@@ -61,23 +61,21 @@ def command(app, check, offline, status, dry_run, lock_timeout, statement_timeou
 
 
 def _render_migrate(fmt, result) -> None:
-    from ..render import emit_json
+    from ..render import emit_result
 
-    if fmt == "json":
-        emit_json(result.model_dump(mode="json"))
-    elif result.applied:
-        for name in result.applied:
-            click.echo(f"applied {name}")
-        click.echo(f"migration level {result.level}")
-    else:
-        click.echo(f"up to date (migration level {result.level})")
+    text = "\n".join([f"applied {name}" for name in result.applied] + [f"migration level {result.level}"]) \
+        if result.applied else f"up to date (migration level {result.level})"
+    emit_result(fmt, result.model_dump(mode="json"), text)
 
 
 def _render_check(fmt, report) -> None:
-    from ..render import emit_json
+    from ..render import emit_csv, emit_json
 
     if fmt == "json":
         emit_json(report.model_dump(mode="json"))
+    elif fmt == "csv":
+        emit_csv(["file", "line", "rule", "severity", "message"],
+                 ([f.file, f.line, f.rule, f.severity, f.message] for f in report.findings))
     else:
         for f in report.findings:
             click.echo(f"{f.location}: {f.rule}: {f.message} [{f.severity}]", err=f.severity == "error")

@@ -14,6 +14,7 @@ from ..sql import query
 from .tasks import first_pending_task
 
 DEFAULT_TOP = 3
+TOP_RANGE = (1, 50)  # --top of `msp presence` and `msp operator`: how many attention symbols
 EXPANSION_AT, COMPRESSION_AT = 70, 35
 
 
