@@ -9,7 +9,9 @@ How a block is read and run (README.md, "Working on msp", says the same):
 - A last line `exit N` is the command's exit status; without one it must be 0.
 - Each block runs in a database of its own holding the demo's workspace
   `default` (the week of history and the example day, swept), except a block
-  that starts with `$ msp demo`, which starts from an empty database.
+  that starts with `$ msp demo`, or that has the marker
+  `<!-- readme-check: empty database -->` on the line before it (a first
+  import, say), which starts from an empty database.
 - Normalisation, for what cannot be fixed in advance: `…` alone on a line
   stands for any number of lines (elided); `…` inside a line matches any text
   there (a time stamp, an id that hashes the time).  Trailing spaces are ignored.
@@ -36,28 +38,35 @@ from support import ROOT, drop_database, make_database, run_in_terminal, swap_db
 README = ROOT / "README.md"
 TERMINAL_COLUMNS = 100
 SKIP_MARKER = re.compile(r"<!--\s*readme-check:\s*skip\b.*-->")
+EMPTY_MARKER = re.compile(r"<!--\s*readme-check:\s*empty database\s*-->")
 FENCE = re.compile(r"^```text\n(\$ msp .*?)^```$", re.M | re.S)
 
 
-def readme_blocks(text: str) -> list[tuple[int, str]]:
-    """(line number, body) of every ```text block starting with `$ msp`, less the skipped ones."""
+def readme_blocks(text: str) -> list[tuple[int, str, bool]]:
+    """(line number, body, starts from an empty database?) of every ```text block
+    starting with `$ msp`, less the skipped ones."""
     blocks = []
     for match in FENCE.finditer(text):
         before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
         if SKIP_MARKER.search(before):
             continue
-        blocks.append((text.count("\n", 0, match.start()) + 1, match.group(1)))
+        empty = bool(EMPTY_MARKER.search(before)) or match.group(1).startswith("$ msp demo")
+        blocks.append((text.count("\n", 0, match.start()) + 1, match.group(1), empty))
     return blocks
 
 
 def commands_of(block: str) -> list[tuple[str, list[str], int]]:
     """(command, expected output lines, expected exit status) for each `$ ` line of a block."""
     steps = []
+    continued = False  # the previous command line ended in a backslash
     for line in block.rstrip("\n").split("\n"):
-        if line.startswith("$ "):
+        if continued:
+            steps[-1][0] = steps[-1][0][:-1].rstrip() + " " + line.strip()
+        elif line.startswith("$ "):
             steps.append([line[2:], [], 0])
         else:
             steps[-1][1].append(line)
+        continued = not steps[-1][1] and steps[-1][0].endswith("\\")
     for step in steps:
         if step[1] and re.fullmatch(r"exit \d+", step[1][-1]):
             step[2] = int(step[1].pop()[5:])
@@ -115,17 +124,20 @@ def test_the_readme_has_checked_blocks_and_reads_its_markers():
     blocks = readme_blocks(README.read_text())
     assert len(blocks) >= 5
     sample = "x\n<!-- readme-check: skip (needs a broker) -->\n```text\n$ msp a\nb\n```\n\n```text\n$ msp c\nd\n```\n"
-    assert [body for _, body in readme_blocks(sample)] == ["$ msp c\nd\n"]
+    assert [body for _, body, _ in readme_blocks(sample)] == ["$ msp c\nd\n"]
+    fresh = "<!-- readme-check: empty database -->\n```text\n$ msp a\n```\n\n```text\n$ msp demo\n```\n"
+    assert [empty for _, _, empty in readme_blocks(fresh)] == [True, True]
+    assert commands_of("$ msp a \\\n    --b\nout\n") == [("msp a --b", ["out"], 0)]
     assert commands_of("$ msp a\none\nexit 3\n$ msp b\n") == [("msp a", ["one"], 3), ("msp b", [], 0)]
     assert matches(["a", "…", "d…f"], ["a", "b", "c", "dxxf"]) and matches(["…"], [])
     assert not matches(["a", "b"], ["a", "b", "c"]) and not matches(["x…"], ["yx"])
 
 
-@pytest.mark.parametrize("line, block", readme_blocks(README.read_text()),
-                         ids=lambda v: f"README line {v}" if isinstance(v, int) else "")
-def test_readme_example(line, block, server_url, demo_template, tmp_path):
+@pytest.mark.parametrize("line, block, empty", readme_blocks(README.read_text()),
+                         ids=lambda v: f"README line {v}" if isinstance(v, int) and not isinstance(v, bool) else "")
+def test_readme_example(line, block, empty, server_url, demo_template, tmp_path):
     steps = commands_of(block)
-    name, url = block_database(server_url, None if steps[0][0].split()[:2] == ["msp", "demo"] else demo_template)
+    name, url = block_database(server_url, None if empty else demo_template)
     try:
         for command, expected, status in steps:
             code, actual = run_shell(command, url, tmp_path / "embedded")

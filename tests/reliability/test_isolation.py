@@ -5,7 +5,9 @@ rendered harmlessly."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -264,6 +266,27 @@ def hostile_cases(url):
         "state show": ("state", "show"), "state set": ("state", "set", "--cognitive-load", "40"),
         "trace": ("trace", "wf-hostile-1"), "operator": ("operator", "--date", DAY), "migrate": ("migrate",),
         "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
+        **hostile_imports(),
+    }
+
+
+def hostile_imports() -> dict:
+    """The importers, each fed a file whose cells and keys hold terminal escapes and bidi overrides."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="msp-hostile-"))
+    evil = "\x1b[2J\u202eevil\x07"
+    (folder / "alerts.jsonl").write_text(json.dumps({"ticker": evil, "confidence": 70, "close": 1,
+                                                     "time": "2026-11-20T15:00:00Z", evil: evil}) + "\n")
+    header = FIXTURES.joinpath("ibkr_trades.csv").read_text().splitlines()[0]
+    (folder / "fills.csv").write_text(header + "\n" + ",".join([evil] * len(header.split(","))) + "\n")
+    (folder / "trades.csv").write_text("Size,EntryBar,ExitBar,EntryPrice,ExitPrice,PnL,ReturnPct,EntryTime,ExitTime,"
+                                       f"Duration,Tag\n{evil},1,2,10,11,1,0.1,{evil},2026-11-20,1 days,{evil}\n")
+    return {
+        "import backtest": ("import", "backtest", str(folder / "trades.csv"), "--symbol", "GOOG", "--strategy", evil,
+                            "--tz", "America/New_York"),
+        "import fills": ("import", "fills", str(folder / "fills.csv"), "--broker", "ibkr", "--tz", "America/New_York"),
+        "import tradingview": ("import", "tradingview", str(folder / "alerts.jsonl")),
     }
 
 
