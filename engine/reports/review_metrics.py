@@ -1,0 +1,116 @@
+"""Trade-level metrics of ``msp review``, over a list of closed trades in close order.
+
+Pure arithmetic, no database: money is summed as ``Decimal`` (the P&L as
+stored) and returned as float.  The definitions, and where other tools
+differ, are in README.md ("msp review — what each figure means"):
+
+- win: P&L > 0; loss: P&L < 0; breakeven: P&L exactly 0.
+- win_rate = wins / trades × 100 (breakevens in the denominator, as
+  backtesting.py's ``Win Rate [%]``); None without trades.
+- avg_win = mean winning P&L; avg_loss = mean losing P&L as a positive number.
+- expectancy = mean P&L per trade, breakevens included.
+- profit_factor = gross win / gross loss, money; None with no losses.
+- max_drawdown = largest fall from a peak of cumulative closed P&L, the peak
+  starting at 0 before the first trade (a first-trade loss is a drawdown).
+- longest_losing_streak = most consecutive losses; a breakeven ends a streak.
+- avg_hold = mean seconds from entry to close, over trades with a known entry.
+- avg_r = mean of P&L / (|entry − stop| × quantity) over trades whose plan
+  gave a stop (and where that risk is not zero).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Optional
+
+
+@dataclass(frozen=True)
+class ClosedTrade:
+    """One closed trade as the review sees it (engine/sql/review.sql window_trades)."""
+
+    trade_id: str
+    symbol: str
+    pnl: Decimal
+    closed_at: dt.datetime
+    side: Optional[str] = None
+    quantity: Optional[Decimal] = None
+    entry_price: Optional[Decimal] = None
+    entered_at: Optional[dt.datetime] = None
+    stop: Optional[Decimal] = None
+    strategy: Optional[str] = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def hold_seconds(self) -> Optional[float]:
+        if self.entered_at is None:
+            return None
+        return (self.closed_at - self.entered_at).total_seconds()
+
+    @property
+    def r_multiple(self) -> Optional[Decimal]:
+        """P&L in units of the initial risk, when the plan gave a stop."""
+        if self.stop is None or self.entry_price is None or not self.quantity:
+            return None
+        risk = abs(self.entry_price - self.stop) * self.quantity
+        return self.pnl / risk if risk else None
+
+
+def _mean(values: list) -> Optional[float]:
+    return float(sum(values) / len(values)) if values else None
+
+
+def win_rate(pnls: list[Decimal]) -> Optional[float]:
+    """wins / trades × 100 (the operation order of backtesting.py's mean × 100)."""
+    if not pnls:
+        return None
+    return sum(1 for p in pnls if p > 0) / len(pnls) * 100
+
+
+def expectancy(pnls: list[Decimal]) -> Optional[float]:
+    return _mean(pnls)
+
+
+def max_drawdown(pnls: Iterable[Decimal]) -> Decimal:
+    peak = total = deepest = Decimal(0)
+    for pnl in pnls:
+        total += pnl
+        peak = max(peak, total)
+        deepest = max(deepest, peak - total)
+    return deepest
+
+
+def longest_losing_streak(pnls: Iterable[Decimal]) -> int:
+    longest = run = 0
+    for pnl in pnls:
+        run = run + 1 if pnl < 0 else 0
+        longest = max(longest, run)
+    return longest
+
+
+def metrics(trades: list[ClosedTrade]) -> dict:
+    """The review's metrics (review_model.METRIC_FIELDS) of trades in close order."""
+    pnls = [t.pnl for t in trades]
+    wins = [p for p in pnls if p > 0]
+    losses = [-p for p in pnls if p < 0]
+    holds = [t.hold_seconds for t in trades if t.hold_seconds is not None]
+    rs = [r for r in (t.r_multiple for t in trades) if r is not None]
+    return {
+        "trades": len(pnls),
+        "wins": len(wins),
+        "losses": len(losses),
+        "breakeven": sum(1 for p in pnls if p == 0),
+        "win_rate": win_rate(pnls),
+        "avg_win": _mean(wins),
+        "avg_loss": _mean(losses),
+        "expectancy": expectancy(pnls),
+        "profit_factor": float(sum(wins, Decimal(0)) / sum(losses)) if losses else None,
+        "net_pnl": float(sum(pnls, Decimal(0))),
+        "best_trade": float(max(pnls)) if pnls else None,
+        "worst_trade": float(min(pnls)) if pnls else None,
+        "max_drawdown": float(max_drawdown(pnls)),
+        "longest_losing_streak": longest_losing_streak(pnls),
+        "avg_hold": sum(holds) / len(holds) if holds else None,
+        "avg_r": _mean(rs),
+    }
