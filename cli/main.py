@@ -42,6 +42,8 @@ COMMANDS = {
     "operator": ("operator", "The whole operator surface on one screen (--watch to refresh).",
                  "msp operator --watch 5"),
     "migrate": ("migrate", "Apply database migrations, or --check them (for CI).", "msp migrate --check"),
+    "review": ("review", "The weekly/monthly review: metrics, charts, edge, leak, accepted rules.",
+               "msp review --week 2026-11-20"),
     "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
 }
 

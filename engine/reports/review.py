@@ -162,4 +162,7 @@ def review(db: Database, *, week: Optional[str] = None, month: Optional[str] = N
         "by": buckets[by], "daily": _daily(trades, first, last, zone), "loop": loop,
         "edge": edge(buckets), "leak": leak(buckets, totals),
         "rules": rule_checks(decisions, sequence, rule_window),
+        "by_dimension": by,
+        "closes": [{"closed_at": t.closed_at.astimezone(zone).isoformat(), "symbol": t.symbol, "pnl": float(t.pnl)}
+                   for t in trades],
     })

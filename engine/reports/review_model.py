@@ -87,6 +87,14 @@ class Leak(_Model):
     next_step: str
 
 
+class ClosePoint(_Model):
+    """One close of the period, in close order: what the equity curve is drawn from."""
+
+    closed_at: str
+    symbol: str
+    pnl: float
+
+
 class RuleSample(_Model):
     trades: int
     win_rate: Optional[float]
@@ -108,5 +116,9 @@ Review = create_model(
     **{name: (kind, ...) for name, kind in METRIC_FIELDS.items()},
     by=(list[Bucket], ...), daily=(list[DailyRow], ...), loop=(Loop, ...),
     edge=(Optional[Edge], ...), leak=(Optional[Leak], ...), rules=(list[RuleCheck], ...),
+    by_dimension=(str, Field("symbol", exclude=True)),
+    closes=(list[ClosePoint], Field(default_factory=list, exclude=True)),
 )
-Review.__doc__ = "One review: the period, its trade metrics, buckets, days, loop, edge, leak and rules."
+Review.__doc__ = """One review: the period, its trade metrics, buckets, days, loop, edge, leak and rules.
+``by_dimension`` (what ``by`` is grouped by) and ``closes`` (each close, for the
+charts) are for rendering and not part of the JSON."""
