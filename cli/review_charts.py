@@ -157,7 +157,7 @@ def month_calendars(daily: list[dict], max_months: int = 3):
 def _short(value: float) -> str:
     """A P&L in at most 6 characters: +789, -1.2k, +12k."""
     size = abs(value)
-    sign = "+" if value > 0 else "-"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
     if size < 1000:
         return f"{sign}{size:.0f}"
     if size < 10_000:
