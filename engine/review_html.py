@@ -189,10 +189,14 @@ def _year_grid(plt, daily: list[dict], colour) -> str:
     axis.set_xlim(-0.1, weeks)
     axis.set_ylim(-0.1, 7)
     axis.set_yticks([6.45 - i for i in range(7)], ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
-    ticks = [(i, start + dt.timedelta(weeks=i)) for i in range(weeks)]
-    ticks = [(i, d) for i, d in ticks if i == 0 or d.month != (d - dt.timedelta(weeks=1)).month]
-    axis.set_xticks([i + 0.45 for i, _ in ticks], [d.strftime("%b %Y" if d.month == 1 or i == 0 else "%b")
-                                                   for i, d in ticks])
+    ticks = []  # (column, label) at each week where a month starts; the first month named with its year
+    for i in range(weeks):
+        sunday = start + dt.timedelta(weeks=i, days=6)
+        if i == 0:
+            ticks.append((0, first.strftime("%b %Y")))
+        elif sunday.day <= 7 and i - ticks[-1][0] >= 3:
+            ticks.append((i, sunday.strftime("%b %Y" if sunday.month == 1 else "%b")))
+    axis.set_xticks([i + 0.45 for i, _ in ticks], [label for _, label in ticks])
     axis.tick_params(length=0)
     for spine in axis.spines.values():
         spine.set_visible(False)
