@@ -180,7 +180,8 @@ def calendar_svg(review) -> str:
 def _year_grid(plt, daily: list[dict], colour) -> str:
     first = dt.date.fromisoformat(daily[0]["date"])
     start = first - dt.timedelta(days=first.weekday())
-    weeks = (dt.date.fromisoformat(daily[-1]["date"]) - start).days // 7 + 1
+    last = dt.date.fromisoformat(daily[-1]["date"])
+    weeks = (last - start).days // 7 + 1
     figure, axis = plt.subplots(figsize=(9, 2.2))
     for row in daily:
         day = dt.date.fromisoformat(row["date"])
@@ -194,7 +195,7 @@ def _year_grid(plt, daily: list[dict], colour) -> str:
         sunday = start + dt.timedelta(weeks=i, days=6)
         if i == 0:
             ticks.append((0, first.strftime("%b %Y")))
-        elif sunday.day <= 7 and i - ticks[-1][0] >= 3:
+        elif sunday.day <= 7 and i - ticks[-1][0] >= 3 and sunday <= last:
             ticks.append((i, sunday.strftime("%b %Y" if sunday.month == 1 else "%b")))
     axis.set_xticks([i + 0.45 for i, _ in ticks], [label for _, label in ticks])
     axis.tick_params(length=0)
