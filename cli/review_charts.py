@@ -23,22 +23,11 @@ BAR_WIDTH = 28
 MAX_DAY_BARS = 31  # beyond this many days, one bar per week
 
 
-def equity_points(pnls: Sequence[float]) -> tuple[list[float], list[float]]:
-    """Cumulative P&L after each close, from 0 before the first, and the
-    drawdown below its running peak (≤ 0) at each point."""
-    equity, drawdown = [0.0], [0.0]
-    peak = total = 0.0
-    for pnl in pnls:
-        total += pnl
-        peak = max(peak, total)
-        equity.append(total)
-        drawdown.append(total - peak)
-    return equity, drawdown
-
-
 def equity_chart(pnls: Sequence[float], width: int, height: int = 14) -> str:
     """The equity curve (green) and its drawdown (red, below zero), by closed trade, as ANSI text."""
     import plotext as plt
+
+    from msp.engine.reports.review_metrics import equity_points
 
     equity, drawdown = equity_points(pnls)
     xs = list(range(len(equity)))
@@ -71,25 +60,16 @@ def _bar(value: float, scale: float, half: int):
     return text
 
 
-def _weekly(daily: list[dict]) -> list[dict]:
-    weeks: dict[str, dict] = {}
-    for row in daily:
-        day = dt.date.fromisoformat(row["date"])
-        monday = (day - dt.timedelta(days=day.weekday())).isoformat()
-        week = weeks.setdefault(monday, {"date": f"wk {monday}", "trades": 0, "net_pnl": 0.0})
-        week["trades"] += row["trades"]
-        week["net_pnl"] += row["net_pnl"]
-    return list(weeks.values())
-
-
 def daily_bars(daily: list[dict], title: str = "Daily P&L"):
     """Diverging bars around zero, one row per day (per week for long periods): a rich Table."""
     from rich.table import Table
     from rich.text import Text
 
-    rows = daily if len(daily) <= MAX_DAY_BARS else _weekly(daily)
+    from msp.engine.reports.review_metrics import weekly
+
+    rows = daily if len(daily) <= MAX_DAY_BARS else weekly(daily)
     if len(daily) > MAX_DAY_BARS:
-        title = "Weekly P&L"
+        title = "Weekly P&L (weeks from Monday)"
     scale = max((abs(r["net_pnl"]) for r in rows), default=0.0)
     half = BAR_WIDTH // 2
     table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
@@ -98,9 +78,7 @@ def daily_bars(daily: list[dict], title: str = "Daily P&L"):
     table.add_column("net", justify="right")
     table.add_column("trades", justify="right")
     for row in rows:
-        label = row["date"]
-        if len(rows) == len(daily):
-            label = dt.date.fromisoformat(row["date"]).strftime("%a %Y-%m-%d")
+        label = dt.date.fromisoformat(row["date"]).strftime("%a %Y-%m-%d")
         style = GAIN if row["net_pnl"] > 0 else LOSS if row["net_pnl"] < 0 else FLAT
         table.add_row(label, _bar(row["net_pnl"], scale, half), Text(f"{row['net_pnl']:+,.2f}", style=style),
                       Text(f"{row['trades']} tr", style=FLAT))

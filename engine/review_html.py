@@ -82,13 +82,10 @@ def _pyplot():
 
 def equity_svg(review) -> str:
     plt = _pyplot()
-    pnls = [c.pnl for c in review.closes]
-    equity, drawdown, peak, total = [0.0], [0.0], 0.0, 0.0
-    for pnl in pnls:
-        total += pnl
-        peak = max(peak, total)
-        equity.append(total)
-        drawdown.append(total - peak)
+    from .reports.review_metrics import equity_points
+
+    equity, drawdown = equity_points(c.pnl for c in review.closes)
+    total = equity[-1]
     xs = list(range(len(equity)))
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True,
                                          gridspec_kw={"height_ratios": [3, 1.2]})
@@ -107,12 +104,10 @@ def _bars(review) -> tuple[list[str], list[float], str]:
     daily = [r.model_dump() for r in review.daily]
     if len(daily) <= MAX_DAY_BARS:
         return [r["date"][5:] for r in daily], [r["net_pnl"] for r in daily], "Daily P&L"
-    weeks: dict[str, float] = {}
-    for row in daily:
-        day = dt.date.fromisoformat(row["date"])
-        monday = (day - dt.timedelta(days=day.weekday())).isoformat()
-        weeks[monday] = weeks.get(monday, 0.0) + row["net_pnl"]
-    return [w[5:] for w in weeks], list(weeks.values()), "Weekly P&L (weeks starting Monday)"
+    from .reports.review_metrics import weekly
+
+    weeks = weekly(daily)
+    return [w["date"][5:] for w in weeks], [w["net_pnl"] for w in weeks], "Weekly P&L (weeks starting Monday)"
 
 
 def daily_svg(review) -> str:

@@ -25,7 +25,6 @@ expectancy 0.4 × 125 − 0.6 × 125 = −25.)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import pytest
@@ -249,7 +248,8 @@ def test_terminal_charts_render(week, database_url, workspace):
     from rich.console import Console
 
     import msp
-    from msp.cli.review_charts import daily_bars, equity_chart, equity_points, month_calendars
+    from msp.cli.review_charts import daily_bars, equity_chart, month_calendars
+    from msp.engine.reports.review_metrics import equity_points
 
     assert equity_points([200.0, -150.0, 0.0, -100.0, 50.0]) == (
         [0.0, 200.0, 50.0, 50.0, -50.0, 0.0], [0.0, 0.0, -150.0, -150.0, -250.0, -200.0])

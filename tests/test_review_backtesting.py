@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from itertools import accumulate, groupby
 from pathlib import Path
 
 import pytest
@@ -50,20 +51,12 @@ def _events(rows: list[dict]) -> list[dict]:
 
 
 def _drawdown(pnls: list[float]) -> float:
-    peak = total = deepest = 0.0
-    for pnl in pnls:
-        total += pnl
-        peak = max(peak, total)
-        deepest = max(deepest, peak - total)
-    return deepest
+    equity = [0.0, *accumulate(pnls)]
+    return max(peak - value for peak, value in zip(accumulate(equity, max), equity))
 
 
 def _streak(pnls: list[float]) -> int:
-    longest = run = 0
-    for pnl in pnls:
-        run = run + 1 if pnl < 0 else 0
-        longest = max(longest, run)
-    return longest
+    return max((len(list(run)) for losing, run in groupby(pnls, key=lambda p: p < 0) if losing), default=0)
 
 
 def test_review_reproduces_backtesting_py(msp, tmp_path):

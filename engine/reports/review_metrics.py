@@ -81,6 +81,32 @@ def max_drawdown(pnls: Iterable[Decimal]) -> Decimal:
     return deepest
 
 
+def equity_points(pnls: Iterable[float]) -> tuple[list[float], list[float]]:
+    """The equity curve the charts draw: cumulative P&L from 0 before the first
+    close, and the drawdown below its running peak (≤ 0) at each point."""
+    equity, drawdown = [0.0], [0.0]
+    peak = total = 0.0
+    for pnl in pnls:
+        total += pnl
+        peak = max(peak, total)
+        equity.append(total)
+        drawdown.append(total - peak)
+    return equity, drawdown
+
+
+def weekly(daily: list[dict]) -> list[dict]:
+    """Daily rows (``date``, ``trades``, ``net_pnl``) summed per Monday–Sunday
+    week, ``date`` being the week's Monday: the charts' bars for long periods."""
+    weeks: dict[str, dict] = {}
+    for row in daily:
+        day = dt.date.fromisoformat(row["date"])
+        monday = (day - dt.timedelta(days=day.weekday())).isoformat()
+        week = weeks.setdefault(monday, {"date": monday, "trades": 0, "net_pnl": 0.0})
+        week["trades"] += row["trades"]
+        week["net_pnl"] += row["net_pnl"]
+    return list(weeks.values())
+
+
 def longest_losing_streak(pnls: Iterable[Decimal]) -> int:
     longest = run = 0
     for pnl in pnls:
