@@ -17,6 +17,9 @@ import io
 import re
 from pathlib import Path
 
+from .errors import InputRejected
+from .text import visible_text
+
 GAIN, LOSS, FLAT, INK = "#1a7f37", "#cf222e", "#8c959f", "#24292f"
 MAX_DAY_BARS = 62
 
@@ -38,8 +41,12 @@ svg{max-width:100%;height:auto}
 """
 
 
+def visible(value) -> str:
+    return visible_text("" if value is None else str(value))
+
+
 def _esc(value) -> str:
-    return html.escape("" if value is None else str(value))
+    return html.escape(visible(value))
 
 
 def _money(value) -> str:
@@ -75,7 +82,7 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
+    plt.rcParams.update({"svg.fonttype": "none", "text.parse_math": False,  # a "$" in a tag is a dollar "font.family": "sans-serif", "font.size": 9,
                          "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "msp-review"})
     return plt
 
@@ -208,7 +215,7 @@ def buckets_svg(review, dimension: str) -> str:
     keys = [r["key"] for r in rows][::-1]
     values = [r["net_pnl"] for r in rows][::-1]
     axis.barh(range(len(rows)), values, color=[GAIN if v > 0 else LOSS if v < 0 else FLAT for v in values])
-    axis.set_yticks(range(len(rows)), [f"{k} (n={r['trades']})" for k, r in zip(keys, rows[::-1])])
+    axis.set_yticks(range(len(rows)), [f"{visible(k)} (n={r['trades']})" for k, r in zip(keys, rows[::-1])])
     axis.axvline(0, color=FLAT, linewidth=0.6)
     axis.set_title(f"Net P&L by {dimension}", loc="left", fontsize=10)
     return _svg(figure)
@@ -296,4 +303,8 @@ def _strip_external_references(document: str) -> str:
 
 
 def write_review_html(review, path: str) -> None:
-    Path(path).write_text(review_document(review), encoding="utf-8")
+    document = review_document(review)
+    try:
+        Path(path).write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise InputRejected(f"cannot write {path}: {exc.strerror or exc}") from None

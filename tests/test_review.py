@@ -294,3 +294,34 @@ def assert_no_external_references(document: str) -> None:
     assert not any(NETWORK.match(t) for t in targets)
     for tag in ("<script", "<link", "<iframe", "<img", "<object", "<embed", "@font-face"):
         assert tag not in document.lower(), tag
+
+
+HOSTILE = ["\x1b[2J\x1b]0;pwned\x07", "<script>alert(1)</script>", "$x^2$ & \u202eevil", "a\rb"]
+
+
+def test_hostile_strategy_and_tags_are_shown_harmlessly(msp, tmp_path):
+    events = []
+    for n, text in enumerate(HOSTILE):
+        wf = f"wf-h{n}"
+        events += [ev.closed(f"H{n}", 10.0 * (n + 1), "AAPL", workflow=wf, at=f"2026-11-1{n + 6}T15:00:00-05:00"),
+                   ev.journal_updated(f"jh{n}", workflow=wf, at=f"2026-11-1{n + 6}T14:00:00-05:00", strategy=text,
+                                      tags=[text])]
+    assert msp("ingest", ev.write(tmp_path / "h.jsonl", *events)).exit_code == 0
+    report = msp("review", "--week", "2026-11-18", "--tz", NY, "--by", "tag", "--format", "json").json()
+    assert sorted(b["key"] for b in report["by"]) == sorted(HOSTILE)  # JSON: exact
+    for fmt in ("table", "csv"):
+        for by in ("strategy", "tag"):
+            shown = msp("review", "--week", "2026-11-18", "--tz", NY, "--by", by, "--format", fmt).stdout
+            assert not any(c in shown for c in "\x1b\x07\u202e\r"), repr(shown)
+    path = tmp_path / "h.html"
+    assert msp("review", "--week", "2026-11-18", "--tz", NY, "--by", "tag", "--html", path).exit_code == 0
+    document = path.read_text()
+    assert "<script" not in document and not any(c in document for c in "\x1b\x07\u202e\r")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; (n=1)" in document  # the bucket chart's label, as text
+    assert_no_external_references(document)
+
+
+def test_an_unwritable_html_path_is_one_line(week, tmp_path):
+    result = week(*WEEK, "--html", tmp_path / "missing" / "r.html")
+    assert result.exit_code == 1 and result.stderr.startswith("msp: error: cannot write ") \
+        and "No such file or directory" in result.stderr and "Traceback" not in result.stderr
