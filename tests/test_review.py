@@ -135,6 +135,26 @@ def test_week_metrics_by_hand_in_new_york(week):
     assert (msft["avg_r"], msft["profit_factor"], msft["max_drawdown"]) == (-1.5, 0.0, 150.0)
 
 
+def test_the_same_review_whether_the_sweep_projected_the_closes_or_not(week, tmp_path):
+    """The review reads the coach's closed_trades projection where the sweep made
+    it, and the events beyond it: before, between and after sweeps, one answer."""
+    def figures():
+        report = week(*WEEK, "--rule-window", "2", "--format", "json").json()
+        return {k: v for k, v in report.items() if k != "loop"}  # the sweep adds coach events to the loop
+
+    before = figures()
+    assert week("automate").exit_code == 0
+    assert figures() == before
+    # a close arriving after the sweep (unprojected), and a repeat of a projected one
+    late = [ev.closed("T7", 30.0, "AMD", workflow="wf-t7", at="2026-10-29T11:00:00-04:00", event_id="c7"),
+            ev.closed("T1", 999.0, "AAPL", workflow="wf-t1", at="2026-10-29T12:00:00-04:00", event_id="c1-again")]
+    assert week("ingest", ev.write(tmp_path / "late.jsonl", *late)).exit_code == 0
+    after_ingest = figures()
+    assert (after_ingest["trades"], after_ingest["net_pnl"]) == (6, 30.0)
+    assert week("automate").exit_code == 0
+    assert figures() == after_ingest
+
+
 def test_the_zone_decides_the_week(week):
     utc = week("review", "--week", "2026-10-28", "--tz", "UTC", "--format", "json").json()
     assert (utc["trades"], utc["net_pnl"], utc["tz"]) == (5, -1049.0, "UTC")  # T0 in, T5 out

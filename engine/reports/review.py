@@ -148,12 +148,14 @@ def review(db: Database, *, week: Optional[str] = None, month: Optional[str] = N
         zone = ZoneInfo(tz)
         first, last = review_period(today or local_today(tz), week, month, date_from, date_to)
         window = day_window(last, tz, (last - first).days + 1)
-        params = window.params(db.workspace)
-        closes = query("review.closes")
-        trades = [_trade(row) for row in fetch_all(db.conn, compose("review.window_trades", closes=closes), params)]
-        sequence = [(row["pnl"], row["closed_at"])
-                    for row in fetch_all(db.conn, compose("review.close_sequence", closes=closes), params)]
-        decisions = fetch_all(db.conn, compose("review.accepted_rules"), params)
+        floor = db.conn.execute(query("coach_analysis.projected_up_to"), {"workspace": db.workspace}).fetchone()[0]
+        params = window.params(db.workspace, floor=floor)
+        closes = query("review.all_closes")
+        trades = [_trade(row) for row in fetch_all(db.conn, compose("review.window_trades", all_closes=closes), params)]
+        decisions = fetch_all(db.conn, query("review.accepted_rules"), params)
+        sequence = [(row["pnl"], row["closed_at"])  # only when there is a decision to weigh
+                    for row in fetch_all(db.conn, compose("review.close_sequence", all_closes=closes), params)
+                    ] if decisions else []
         loop = _loop(db, first, last, tz)
     totals = metrics(trades)
     buckets = {dimension: bucket_rows(_group(trades, dimension, zone)) for dimension in DIMENSIONS}

@@ -1,111 +1,128 @@
 -- msp review: the closed trades of a period and the coach decisions to weigh
 -- them against.  Read-only.  A trade counts once, by its first trade.closed
 -- event (as positions do: engine/sql/lifecycle.sql), at its close time: the
--- payload's closed_at, else the event's occurred_at.
+-- payload's closed_at (required by the schema), else the event's occurred_at.
+--
+-- The closes are read from closed_trades — the coach's narrow projection of
+-- every close, indexed by close time (engine/sql/coach_analysis.sql
+-- project_closes) — and, for the closes the sweep has not projected yet
+-- (seq above %(floor)s = coach_analysis.projected_up_to), from the events
+-- themselves; so the review is complete whether or not `msp automate` ran,
+-- and a week of a long history is an index range, not a scan of every close.
+-- What the review groups a trade by is looked up in its own workflow
+-- (workflow_events_workflow_idx): its first trade.executed (the entry), its
+-- plan's first trade.plan.created (the first stop), journal entries, signal.
 
--- name: closes
--- The workspace's closed trades up to %(end)s, one row per trade_id (a slot
--- of the statements below: `{closes}`).
-SELECT *
+-- name: all_closes
+-- Every close event up to %(end)s: projected, then the unprojected tail (a
+-- slot of the statements below: `{all_closes}`).
+SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.realized_pnl AS pnl, t.closed_at
+FROM closed_trades t
+WHERE t.workspace = %(workspace)s AND t.closed_at < %(end)s
+UNION ALL
+SELECT tail.event_id, tail.seq, tail.trade_id, tail.pnl, tail.closed_at
 FROM (
-    SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
-           e.event_id, e.seq, e.workflow_id,
-           e.event #>> '{payload,trade_id}' AS trade_id,
-           e.event #>> '{payload,symbol}' AS symbol,
-           e.event #>> '{payload,plan_id}' AS plan_id,
+    SELECT e.event_id, e.seq, e.event #>> '{payload,trade_id}' AS trade_id,
            (e.event #>> '{payload,realized_pnl}')::numeric AS pnl,
-           coalesce((e.event #>> '{payload,closed_at}')::timestamptz, e.occurred_at) AS closed_at,
-           e.event #>> '{payload,execution,side}' AS side,
-           (e.event #>> '{payload,execution,quantity}')::numeric AS quantity,
-           (e.event #>> '{payload,execution,entry_price}')::numeric AS entry_price,
-           e.event #>> '{payload,strategy}' AS close_strategy,
-           CASE WHEN jsonb_typeof(e.event #> '{payload,tags}') = 'array' THEN e.event #> '{payload,tags}' END
-               AS close_tags
+           coalesce((e.event #>> '{payload,closed_at}')::timestamptz, e.occurred_at) AS closed_at
     FROM workflow_events e
     WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
-    ORDER BY e.event #>> '{payload,trade_id}', e.seq
-) c
-WHERE c.closed_at < %(end)s
+      AND e.seq > %(floor)s  -- a value, not a subquery: the partial index on closes by seq answers it
+) tail
+WHERE tail.closed_at < %(end)s
 
 -- name: window_trades
--- The trades closed in [start, end), with what the review groups them by:
--- entry time (the first trade.executed of the trade), the plan's first stop
--- (risk.invalidation of the first trade.plan.created of its plan), the
--- strategy (the close's or execution's own `strategy`, else the newest
--- journal.updated strategy of its workflow, else its signal's
--- source.strategy, else the plan's setup.signal_type, else the signal's
--- signal_type) and tags (its journal.updated tags and the close's own).
-WITH w AS MATERIALIZED (
-    SELECT * FROM ({closes}) c WHERE c.closed_at >= %(start)s
+-- The trades whose first close falls in [start, end), in close order.
+WITH candidates AS MATERIALIZED (
+    SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
 ),
-entries AS MATERIALIZED (
-    SELECT DISTINCT ON (x.event #>> '{payload,trade_id}')
-           x.event #>> '{payload,trade_id}' AS trade_id, x.occurred_at AS entered_at,
-           x.event #>> '{payload,plan_id}' AS plan_id, x.event #>> '{payload,strategy}' AS strategy
-    FROM workflow_events x
-    WHERE x.workspace = %(workspace)s AND x.event_type = 'trade.executed'
-      AND x.event #>> '{payload,trade_id}' IN (SELECT trade_id FROM w)
-    ORDER BY x.event #>> '{payload,trade_id}', x.seq
+firsts AS MATERIALIZED (
+    SELECT c.*
+    FROM candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM closed_trades t  -- an earlier close of the same trade: this one is a repeat
+                      WHERE t.workspace = %(workspace)s AND t.trade_id = c.trade_id AND t.close_seq < c.seq)
+      AND NOT EXISTS (SELECT 1 FROM workflow_events e
+                      WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
+                        AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
 ),
-plans AS MATERIALIZED (
-    SELECT DISTINCT ON (p.event #>> '{payload,plan_id}')
-           p.event #>> '{payload,plan_id}' AS plan_id,
-           CASE WHEN jsonb_typeof(p.event #> '{payload,risk,invalidation}') = 'number'
-                THEN (p.event #>> '{payload,risk,invalidation}')::numeric END AS stop,
-           p.event #>> '{payload,setup,signal_type}' AS signal_type
-    FROM workflow_events p
-    WHERE p.workspace = %(workspace)s AND p.event_type = 'trade.plan.created'
-      AND p.event #>> '{payload,plan_id}' IN (SELECT coalesce(w.plan_id, n.plan_id)
-                                              FROM w LEFT JOIN entries n USING (trade_id))
-    ORDER BY p.event #>> '{payload,plan_id}', p.seq
+w AS MATERIALIZED (
+    SELECT f.event_id, f.seq, f.trade_id, f.pnl, f.closed_at, e.workflow_id, e.event -> 'payload' AS p
+    FROM firsts f
+    JOIN workflow_events e ON e.workspace = %(workspace)s AND e.event_id = f.event_id
 ),
-workflow_facts AS MATERIALIZED (
-    SELECT f.workflow_id,
-           (array_agg(f.event #>> '{payload,strategy}' ORDER BY f.occurred_at DESC, f.seq DESC)
-                FILTER (WHERE f.event_type = 'journal.updated' AND f.event #>> '{payload,strategy}' <> ''))[1]
-               AS journal_strategy,
-           (array_agg(f.event #>> '{payload,source,strategy}' ORDER BY f.seq)
-                FILTER (WHERE f.event_type = 'signal.created' AND f.event #>> '{payload,source,strategy}' <> ''))[1]
+related AS MATERIALIZED (
+    SELECT r.seq, r.occurred_at, r.event_type, r.workflow_id, r.event -> 'payload' AS p
+    FROM workflow_events r
+    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM w)
+      AND r.event_type IN ('trade.executed', 'trade.plan.created', 'journal.updated', 'signal.created')
+),
+entries AS (
+    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'trade_id') r.workflow_id, r.p ->> 'trade_id' AS trade_id,
+           r.occurred_at AS entered_at, r.p ->> 'plan_id' AS plan_id, r.p ->> 'strategy' AS strategy
+    FROM related r
+    WHERE r.event_type = 'trade.executed'
+    ORDER BY r.workflow_id, r.p ->> 'trade_id', r.seq
+),
+plans AS (
+    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'plan_id') r.workflow_id, r.p ->> 'plan_id' AS plan_id,
+           CASE WHEN jsonb_typeof(r.p #> '{risk,invalidation}') = 'number'
+                THEN (r.p #>> '{risk,invalidation}')::numeric END AS stop,
+           r.p #>> '{setup,signal_type}' AS signal_type
+    FROM related r
+    WHERE r.event_type = 'trade.plan.created'
+    ORDER BY r.workflow_id, r.p ->> 'plan_id', r.seq
+),
+facts AS (
+    SELECT r.workflow_id,
+           (array_agg(r.p ->> 'strategy' ORDER BY r.occurred_at DESC, r.seq DESC)
+                FILTER (WHERE r.event_type = 'journal.updated' AND r.p ->> 'strategy' <> ''))[1] AS journal_strategy,
+           (array_agg(r.p #>> '{source,strategy}' ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.p #>> '{source,strategy}' <> ''))[1]
                AS signal_strategy,
-           (array_agg(f.event #>> '{payload,signal_type}' ORDER BY f.seq)
-                FILTER (WHERE f.event_type = 'signal.created' AND f.event #>> '{payload,signal_type}' <> ''))[1]
-               AS signal_type,
-           coalesce(jsonb_agg(f.event #> '{payload,tags}')
-                        FILTER (WHERE f.event_type = 'journal.updated'
-                                  AND jsonb_typeof(f.event #> '{payload,tags}') = 'array'), '[]') AS journal_tags
-    FROM workflow_events f
-    WHERE f.workspace = %(workspace)s AND f.event_type IN ('journal.updated', 'signal.created')
-      AND f.workflow_id IN (SELECT workflow_id FROM w)
-    GROUP BY f.workflow_id
+           (array_agg(r.p ->> 'signal_type' ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.p ->> 'signal_type' <> ''))[1] AS signal_type,
+           coalesce(jsonb_agg(r.p -> 'tags') FILTER (WHERE r.event_type = 'journal.updated'
+                                                       AND jsonb_typeof(r.p -> 'tags') = 'array'), '[]') AS journal_tags
+    FROM related r
+    WHERE r.event_type IN ('journal.updated', 'signal.created')
+    GROUP BY r.workflow_id
 )
-SELECT w.event_id, w.trade_id, w.symbol, w.side, w.quantity, w.entry_price, w.pnl, w.closed_at,
-       n.entered_at, p.stop,
-       coalesce(nullif(w.close_strategy, ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
-                nullif(p.signal_type, ''), f.signal_type) AS strategy,
-       coalesce(w.close_tags, '[]') AS close_tags, coalesce(f.journal_tags, '[]') AS journal_tags
+SELECT w.event_id, w.trade_id, w.p ->> 'symbol' AS symbol, w.p #>> '{execution,side}' AS side,
+       (w.p #>> '{execution,quantity}')::numeric AS quantity,
+       (w.p #>> '{execution,entry_price}')::numeric AS entry_price, w.pnl, w.closed_at,
+       n.entered_at, pl.stop,
+       coalesce(nullif(w.p ->> 'strategy', ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
+                nullif(pl.signal_type, ''), f.signal_type) AS strategy,
+       CASE WHEN jsonb_typeof(w.p -> 'tags') = 'array' THEN w.p -> 'tags' ELSE '[]' END AS close_tags,
+       coalesce(f.journal_tags, '[]') AS journal_tags
 FROM w
-LEFT JOIN entries n ON n.trade_id = w.trade_id
-LEFT JOIN plans p ON p.plan_id = coalesce(w.plan_id, n.plan_id)
-LEFT JOIN workflow_facts f ON f.workflow_id = w.workflow_id
+LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
+LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.p ->> 'plan_id', n.plan_id)
+LEFT JOIN facts f ON f.workflow_id = w.workflow_id
 ORDER BY w.closed_at, w.event_id
 
 -- name: close_sequence
--- Every closed trade up to %(end)s, in close order: the sample the rules
--- are weighed on.
+-- Every trade's first close up to %(end)s, in close order: the sample the
+-- accepted rules are weighed on.
 SELECT c.pnl, c.closed_at
-FROM ({closes}) c
+FROM (
+    SELECT DISTINCT ON (a.trade_id) a.event_id, a.pnl, a.closed_at
+    FROM ({all_closes}) a
+    ORDER BY a.trade_id, a.seq
+) c
 ORDER BY c.closed_at, c.event_id
 
 -- name: accepted_rules
 -- Coach tasks accepted before %(end)s (the first decision of each task: the
--- first one wins, engine/actions/tasks.py), with what the task said.
+-- first one wins, engine/actions/tasks.py), with what the task said (its
+-- strategy.rule.suggested, in the decision's workflow as msp writes it).
 WITH decisions AS MATERIALIZED (
     SELECT *
     FROM (
         SELECT DISTINCT ON (a.event #>> '{payload,task_id}')
                a.event #>> '{payload,task_id}' AS task_id, a.event #>> '{payload,decision}' AS decision,
                coalesce((a.event #>> '{payload,decided_at}')::timestamptz, a.occurred_at) AS decided_at,
-               a.event #>> '{payload,action}' AS action
+               a.event #>> '{payload,action}' AS action, a.workflow_id
         FROM workflow_events a
         WHERE a.workspace = %(workspace)s AND a.event_type = 'strategy.rule.applied'
         ORDER BY a.event #>> '{payload,task_id}', a.seq
@@ -117,7 +134,8 @@ suggestions AS MATERIALIZED (
            g.event #>> '{payload,task_id}' AS task_id, g.event #>> '{payload,action}' AS action,
            g.event #>> '{payload,detail}' AS detail
     FROM workflow_events g
-    WHERE g.workspace = %(workspace)s AND g.event_type = 'strategy.rule.suggested'
+    WHERE g.workspace = %(workspace)s AND g.workflow_id IN (SELECT workflow_id FROM decisions)
+      AND g.event_type = 'strategy.rule.suggested'
       AND g.event #>> '{payload,task_id}' IN (SELECT task_id FROM decisions)
     ORDER BY g.event #>> '{payload,task_id}', g.seq
 )
