@@ -69,13 +69,20 @@ def metrics_grid(data: dict):
     return grid
 
 
-def buckets_table(data: dict):
-    rows = [(b["key"], b["trades"], _percent(b["win_rate"]), _money(b["net_pnl"]), _money(b["expectancy"]),
-             _plain(b["profit_factor"]), _plain(b["avg_win"]), _plain(b["avg_loss"]), _plain(b["max_drawdown"]),
-             _r(b["avg_r"])) for b in data["by"]]
-    return table(f"By {data['by_dimension']}",
-                 [data["by_dimension"], "trades", "win", "net", "expect.", "PF", "avg win", "avg loss", "max DD",
-                  "avg R"], rows)
+BUCKET_COLUMNS = (
+    ("trades", lambda b: b["trades"]), ("win", lambda b: _percent(b["win_rate"])),
+    ("net", lambda b: _money(b["net_pnl"])), ("expect.", lambda b: _money(b["expectancy"])),
+    ("PF", lambda b: _plain(b["profit_factor"])), ("avg win", lambda b: _plain(b["avg_win"])),
+    ("avg loss", lambda b: _plain(b["avg_loss"])), ("max DD", lambda b: _plain(b["max_drawdown"])),
+    ("avg R", lambda b: _r(b["avg_r"])),
+)
+NARROW = 100  # below this many columns the table keeps trades, win, net, expectancy, PF and avg R
+
+
+def buckets_table(data: dict, width: int = 120):
+    columns = [c for c in BUCKET_COLUMNS if width >= NARROW or c[0] not in ("avg win", "avg loss", "max DD")]
+    rows = [(b["key"], *(show(b) for _, show in columns)) for b in data["by"]]
+    return table(f"By {data['by_dimension']}", [data["by_dimension"], *(name for name, _ in columns)], rows)
 
 
 def findings_panel(data: dict):
@@ -150,7 +157,7 @@ def render_review(fmt: str, review, charts: bool | None = None) -> None:
         out.print(daily_bars(data["daily"]))
         out.print(month_calendars(data["daily"]))
     if data["by"]:
-        out.print(buckets_table(data))
+        out.print(buckets_table(data, out.width))
     out.print(findings_panel(data))
     if data["rules"]:
         out.print(rules_table(data))
