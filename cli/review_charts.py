@@ -27,10 +27,11 @@ def equity_chart(pnls: Sequence[float], width: int, height: int = 14) -> str:
     """The equity curve (green) and its drawdown (red, below zero), by closed trade, as ANSI text."""
     import plotext as plt
 
-    from msp.engine.reports.review_metrics import equity_points
+    from msp.engine.reports.review_metrics import curve_points, equity_points
 
     equity, drawdown = equity_points(pnls)
-    xs = list(range(len(equity)))
+    xs = curve_points(equity, drawdown, 6 * max(40, width))  # a braille cell is 2 dots wide
+    equity, drawdown = [equity[i] for i in xs], [drawdown[i] for i in xs]
     plt.clear_figure()
     plt.plot_size(max(40, width), height)
     plt.theme("clear")

@@ -22,6 +22,7 @@ from .text import visible_text
 
 GAIN, LOSS, FLAT, INK = "#1a7f37", "#cf222e", "#8c959f", "#24292f"
 MAX_DAY_BARS = 62
+MAX_CURVE_POINTS = 1500  # beyond, each slice's extremes (review_metrics.curve_points): the file stays small
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#24292f;
@@ -89,11 +90,12 @@ def _pyplot():
 
 def equity_svg(review) -> str:
     plt = _pyplot()
-    from .reports.review_metrics import equity_points
+    from .reports.review_metrics import curve_points, equity_points
 
     equity, drawdown = equity_points(c.pnl for c in review.closes)
     total = equity[-1]
-    xs = list(range(len(equity)))
+    xs = curve_points(equity, drawdown, MAX_CURVE_POINTS)
+    equity, drawdown = [equity[i] for i in xs], [drawdown[i] for i in xs]
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True,
                                          gridspec_kw={"height_ratios": [3, 1.2]})
     top.plot(xs, equity, color=GAIN if total >= 0 else LOSS, linewidth=1.4)

@@ -26,16 +26,20 @@ STRATEGIES = ("breakout", "pullback", "fade")
 MAX_BYTES = 1_000_000
 
 
+TRADES_A_DAY = 8
+
+
 def year_of_trades():
-    """Four trades each weekday of 2026 (1,044), seeded: P&L between -300 and +400."""
+    """Eight trades each weekday of 2026 (2,088: more closes than the HTML curve
+    draws, so it is thinned), seeded: P&L between -300 and +400."""
     rng = random.Random(14)
     events = []
     day = dt.date(2026, 1, 1)
     while day.year == 2026:
         if day.weekday() < 5:
-            for n in range(4):
+            for n in range(TRADES_A_DAY):
                 trade_id = f"Y{day.isoformat()}-{n}"
-                entered = dt.datetime.combine(day, dt.time(9 + 2 * n, 35), NY)
+                entered = dt.datetime.combine(day, dt.time(9, 35), NY) + dt.timedelta(minutes=25 * n)
                 closed = entered + dt.timedelta(minutes=rng.randint(5, 110))
                 workflow = f"wf-{trade_id}"
                 symbol = rng.choice(SYMBOLS)
@@ -57,7 +61,7 @@ def year_html(msp, tmp_path):
     result = msp("review", "--from", "2026-01-01", "--to", "2026-12-31", "--tz", "America/New_York",
                  "--by", "strategy", "--html", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert result.json()["trades"] == len(events) // 2 == 1044
+    assert result.json()["trades"] == len(events) // 2 == 261 * TRADES_A_DAY
     return path
 
 
@@ -67,6 +71,19 @@ def test_a_year_is_one_self_contained_file_under_1_mb(year_html):
     assert document.count("<svg") == 4
     assert "Weekly P&amp;L" in document  # a year gets weekly bars, not 365
     assert_no_external_references(document)
+
+
+def test_a_long_curve_is_thinned_to_its_extremes():
+    from msp.engine.reports.review_metrics import curve_points, equity_points
+
+    rng = random.Random(3)
+    equity, drawdown = equity_points(rng.uniform(-100, 120) for _ in range(90_000))
+    kept = curve_points(equity, drawdown, 1500)
+    assert len(kept) <= 1500 and kept == sorted(set(kept)) and kept[0] == 0 and kept[-1] == 90_000
+    shown = [equity[i] for i in kept]
+    assert max(shown) == max(equity) and min(shown) == min(equity)
+    assert min(drawdown[i] for i in kept) == min(drawdown)  # the deepest drawdown is drawn
+    assert curve_points(equity[:100], drawdown[:100], 1500) == list(range(100))
 
 
 def _chromium() -> str | None:

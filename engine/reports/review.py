@@ -77,20 +77,11 @@ def review_period(today: dt.date, week: Optional[str] = None, month: Optional[st
     return _monday(today), today
 
 
-def _tags(row: dict) -> tuple[str, ...]:
-    seen = []
-    for tags in [row["close_tags"], *row["journal_tags"]]:
-        for tag in tags if isinstance(tags, list) else []:
-            if isinstance(tag, str) and tag and tag not in seen:
-                seen.append(tag)
-    return tuple(seen)
-
-
 def _trade(row: dict) -> ClosedTrade:
     return ClosedTrade(
         trade_id=row["trade_id"], symbol=row["symbol"], pnl=row["pnl"], closed_at=row["closed_at"],
         side=row["side"], quantity=row["quantity"], entry_price=row["entry_price"], entered_at=row["entered_at"],
-        stop=row["stop"], strategy=row["strategy"] or NO_STRATEGY, tags=_tags(row))
+        stop=row["stop"], strategy=row["strategy"] or NO_STRATEGY, tags=tuple(row["tags"]))
 
 
 def _group(trades: list[ClosedTrade], dimension: str, zone: ZoneInfo) -> dict[str, list[ClosedTrade]]:

@@ -41,20 +41,16 @@ class ClosedTrade:
     stop: Optional[Decimal] = None
     strategy: Optional[str] = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    hold_seconds: Optional[float] = field(init=False, default=None)
+    r_multiple: Optional[Decimal] = field(init=False, default=None)  # P&L in units of the plan's initial risk
 
-    @property
-    def hold_seconds(self) -> Optional[float]:
-        if self.entered_at is None:
-            return None
-        return (self.closed_at - self.entered_at).total_seconds()
-
-    @property
-    def r_multiple(self) -> Optional[Decimal]:
-        """P&L in units of the initial risk, when the plan gave a stop."""
-        if self.stop is None or self.entry_price is None or not self.quantity:
-            return None
-        risk = abs(self.entry_price - self.stop) * self.quantity
-        return self.pnl / risk if risk else None
+    def __post_init__(self):  # computed once: every bucket of every dimension reads them
+        if self.entered_at is not None:
+            object.__setattr__(self, "hold_seconds", (self.closed_at - self.entered_at).total_seconds())
+        if self.stop is not None and self.entry_price is not None and self.quantity:
+            risk = abs(self.entry_price - self.stop) * self.quantity
+            if risk:
+                object.__setattr__(self, "r_multiple", self.pnl / risk)
 
 
 def _mean(values: list) -> Optional[float]:
@@ -94,6 +90,22 @@ def equity_points(pnls: Iterable[float]) -> tuple[list[float], list[float]]:
     return equity, drawdown
 
 
+def curve_points(equity: list[float], drawdown: list[float], limit: int) -> list[int]:
+    """The indexes of the equity curve worth drawing when it has more than
+    ``limit`` points: per slice of the curve its highest and lowest equity and
+    its deepest drawdown, so every peak and trough a chart shows is a real one
+    (a year of a busy desk is 90,000 closes; a chart is a few hundred dots wide)."""
+    if len(equity) <= limit:
+        return list(range(len(equity)))
+    size = -(-len(equity) // (limit // 3))
+    keep = {0, len(equity) - 1}
+    for start in range(0, len(equity), size):
+        span = range(start, min(start + size, len(equity)))
+        keep.update((max(span, key=equity.__getitem__), min(span, key=equity.__getitem__),
+                     min(span, key=drawdown.__getitem__)))
+    return sorted(keep)
+
+
 def weekly(daily: list[dict]) -> list[dict]:
     """Daily rows (``date``, ``trades``, ``net_pnl``) summed per Monday–Sunday
     week, ``date`` being the week's Monday: the charts' bars for long periods."""
@@ -121,7 +133,7 @@ def metrics(trades: list[ClosedTrade]) -> dict:
     wins = [p for p in pnls if p > 0]
     losses = [-p for p in pnls if p < 0]
     holds = [t.hold_seconds for t in trades if t.hold_seconds is not None]
-    rs = [r for r in (t.r_multiple for t in trades) if r is not None]
+    rs = [t.r_multiple for t in trades if t.r_multiple is not None]
     return {
         "trades": len(pnls),
         "wins": len(wins),

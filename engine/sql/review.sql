@@ -16,13 +16,14 @@
 -- name: all_closes
 -- Every close event up to %(end)s: projected, then the unprojected tail (a
 -- slot of the statements below: `{all_closes}`).
-SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.realized_pnl AS pnl, t.closed_at
+SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.workflow_id, t.realized_pnl AS pnl,
+       t.closed_at
 FROM closed_trades t
 WHERE t.workspace = %(workspace)s AND t.closed_at < %(end)s
 UNION ALL
-SELECT tail.event_id, tail.seq, tail.trade_id, tail.pnl, tail.closed_at
+SELECT tail.event_id, tail.seq, tail.trade_id, tail.workflow_id, tail.pnl, tail.closed_at
 FROM (
-    SELECT e.event_id, e.seq, e.event #>> '{payload,trade_id}' AS trade_id,
+    SELECT e.event_id, e.seq, e.event #>> '{payload,trade_id}' AS trade_id, e.workflow_id,
            (e.event #>> '{payload,realized_pnl}')::numeric AS pnl,
            coalesce((e.event #>> '{payload,closed_at}')::timestamptz, e.occurred_at) AS closed_at
     FROM workflow_events e
@@ -45,16 +46,17 @@ firsts AS MATERIALIZED (
                       WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
                         AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
 ),
-w AS MATERIALIZED (
-    SELECT f.event_id, f.seq, f.trade_id, f.pnl, f.closed_at, e.workflow_id, e.event -> 'payload' AS p
-    FROM firsts f
-    JOIN workflow_events e ON e.workspace = %(workspace)s AND e.event_id = f.event_id
-),
-related AS MATERIALIZED (
-    SELECT r.seq, r.occurred_at, r.event_type, r.workflow_id, r.event -> 'payload' AS p
+related AS MATERIALIZED (  -- the close itself and what the trade is grouped by, from its workflow
+    SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id, r.event -> 'payload' AS p
     FROM workflow_events r
-    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM w)
-      AND r.event_type IN ('trade.executed', 'trade.plan.created', 'journal.updated', 'signal.created')
+    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM firsts)
+      AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
+                           'signal.created')
+),
+w AS (
+    SELECT f.event_id, f.trade_id, f.pnl, f.closed_at, f.workflow_id, r.p
+    FROM firsts f
+    JOIN related r ON r.event_id = f.event_id
 ),
 entries AS (
     SELECT DISTINCT ON (r.workflow_id, r.p ->> 'trade_id') r.workflow_id, r.p ->> 'trade_id' AS trade_id,
@@ -81,9 +83,11 @@ facts AS (
                AS signal_strategy,
            (array_agg(r.p ->> 'signal_type' ORDER BY r.seq)
                 FILTER (WHERE r.event_type = 'signal.created' AND r.p ->> 'signal_type' <> ''))[1] AS signal_type,
-           coalesce(jsonb_agg(r.p -> 'tags') FILTER (WHERE r.event_type = 'journal.updated'
-                                                       AND jsonb_typeof(r.p -> 'tags') = 'array'), '[]') AS journal_tags
+           array_agg(DISTINCT t.tag) FILTER (WHERE t.tag <> '') AS journal_tags
     FROM related r
+    LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN r.event_type = 'journal.updated'
+                                                      AND jsonb_typeof(r.p -> 'tags') = 'array'
+                                                 THEN r.p -> 'tags' END) AS t (tag) ON true
     WHERE r.event_type IN ('journal.updated', 'signal.created')
     GROUP BY r.workflow_id
 )
@@ -93,8 +97,11 @@ SELECT w.event_id, w.trade_id, w.p ->> 'symbol' AS symbol, w.p #>> '{execution,s
        n.entered_at, pl.stop,
        coalesce(nullif(w.p ->> 'strategy', ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
                 nullif(pl.signal_type, ''), f.signal_type) AS strategy,
-       CASE WHEN jsonb_typeof(w.p -> 'tags') = 'array' THEN w.p -> 'tags' ELSE '[]' END AS close_tags,
-       coalesce(f.journal_tags, '[]') AS journal_tags
+       ARRAY(SELECT DISTINCT x.tag  -- the close's own tags and its journal entries', each once
+             FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(w.p -> 'tags') = 'array'
+                                                                     THEN w.p -> 'tags' END))
+                         || coalesce(f.journal_tags, '{}')) AS x (tag)
+             WHERE x.tag <> '' ORDER BY x.tag) AS tags
 FROM w
 LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
 LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.p ->> 'plan_id', n.plan_id)
