@@ -179,6 +179,22 @@ class Workspace:
 
     # -- review (issue 14) --
 
+    def review(self, *, week: Optional[str] = None, month: Optional[str] = None, date_from: Optional[str] = None,
+               date_to: Optional[str] = None, by: str = "symbol", rule_window: int = 10, tz: Optional[str] = None,
+               html: Optional[str] = None):
+        """``msp review``: a ``Review`` (engine/reports/review_model.py) of the period; ``week="last"``
+        / ``month="last"`` are the options given without a value.  ``html``: also write the
+        self-contained HTML report to that path."""
+        from .engine.reports.review import review
+
+        report = review(self.db, week=week, month=month, date_from=date_from, date_to=date_to, by=by,
+                        rule_window=rule_window, tz=tz)
+        if html:
+            from .engine.review_html import write_review_html
+
+            write_review_html(report, html)
+        return report
+
 
 def connect(url: Optional[str] = None, workspace: Optional[str] = None, *, tz: Optional[str] = None,
             migrate: bool = True) -> Workspace:

@@ -45,6 +45,8 @@ COMMANDS = {
                  "msp operator --watch 5"),
     "migrate": ("migrate", "Apply database migrations, --check them (CI), show --status or a --dry-run.",
                 "msp migrate --status"),
+    "review": ("review", "The weekly/monthly review: metrics, charts, edge, leak, accepted rules.",
+               "msp review --week 2026-11-20"),
     "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
     "server": ("server", "Show or stop msp's own embedded PostgreSQL server.", "msp server status"),
 }

@@ -18,6 +18,8 @@ from typing import Any, Iterable, Sequence
 
 import click
 
+from msp.engine.text import visible_text
+
 
 def _default(value: Any):
     if isinstance(value, decimal.Decimal):
@@ -234,8 +236,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 def safe_text(value: Any) -> str:
     """Text with control characters (terminal escapes) made visible and harmless."""
-    text = cell(value)
-    return "".join(ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in text)
+    return visible_text(cell(value))
 
 
 def issue_printer(kind: str = "", live=None):

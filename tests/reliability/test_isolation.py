@@ -39,6 +39,7 @@ READ_COMMANDS = [
     ("rejects", "list"),
     ("operator", "--date", DAY),
     ("trace", "wf-2026-11-20-nvda-0935"),
+    ("review", "--week", DAY, "--rule-window", "2"),
 ]
 
 
