@@ -91,6 +91,9 @@ def is_terminal(stream=None) -> bool:
         return False
 
 
+PIPE_UNLIMITED_WIDTH = 1_000_000  # Output.width in a pipe
+
+
 class Output:
     """Where a command prints.  On a terminal: rich (colour, boxes, wrapped to the
     window).  In a pipe or file: plain aligned text, every value whole — no box
@@ -111,6 +114,12 @@ class Output:
 
             self._rich = Console(file=self.stream, highlight=False, soft_wrap=False)
         return self._rich
+
+    @property
+    def width(self) -> int:
+        """Columns to lay out for: the terminal's; in a pipe there is no width to fit,
+        so views that drop columns to fit a window keep them all."""
+        return self.rich.width if self.terminal else PIPE_UNLIMITED_WIDTH
 
     def print(self, renderable: Any = "", *, style: str | None = None) -> None:
         if self.terminal:

@@ -122,6 +122,9 @@ def cases(desk):
                      lambda out: [f"msp tasks accept|reject {t['task_id']}"
                                   for t in js("operator", "--date", DAY, "--tz", NY)["coach_queue"]]),
         "migrate": (lambda n: ["migrate"], lambda out: ["up to date (migration level"]),
+        "review": (lambda n: ["review", "--week", DAY, "--tz", NY, "--by", "symbol"],
+                   lambda out: [row["key"] for row in js("review", "--week", DAY, "--tz", NY, "--by", "symbol")["by"]]
+                   + ["Edge and leak", "coach tasks:"]),
         "doctor": (lambda n: ["doctor"], lambda out: [js("doctor")["target"]]),
         "server status": (lambda n: ["server", "status"], lambda out: [desk["data_dir"]]),
         "server stop": (lambda n: ["server", "stop"],

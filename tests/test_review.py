@@ -217,7 +217,7 @@ def test_loop_is_the_conversion_report_of_the_period(week):
 def test_csv_and_pipe_table(week):
     lines = week(*WEEK, "--format", "csv").stdout.splitlines()
     assert lines[0] == "symbol," + ",".join(METRIC_KEYS)
-    assert lines[1] == "(all),5,2,2,1,40,125,125,0,1,0,200,-150,250,1,6360,0.25"  # cells as every CSV of msp
+    assert lines[1] == "(all),5,2,2,1,40.0,125.0,125.0,0.0,1.0,0.0,200.0,-150.0,250.0,1,6360.0,0.25"  # cells as every CSV of msp
     assert [line.split(",")[0] for line in lines[1:]] == ["(all)", "AAPL", "NVDA", "MSFT"]
     table = week(*WEEK).stdout
     assert "Review 2026-10-26 → 2026-11-01 (America/New_York)" in table

@@ -266,6 +266,7 @@ def hostile_cases(url):
         "tasks accept": ("tasks", "accept", task[0]), "tasks reject": ("tasks", "reject", task[1]),
         "state show": ("state", "show"), "state set": ("state", "set", "--cognitive-load", "40"),
         "trace": ("trace", "wf-hostile-1"), "operator": ("operator", "--date", DAY), "migrate": ("migrate",),
+        "review": ("review", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "tag"),
         "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
         **hostile_imports(),
     }
