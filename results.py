@@ -510,32 +510,26 @@ class DoctorReport(Result):
     data_dir: Optional[str] = None
 
 
-class MigrateResult(Result):
-    """``msp migrate``: the files applied now and the level reached."""
-
-    applied: list[str]
-    level: int
-
-
-class Finding(Result):
-    file: Optional[str]
-    severity: str
-    message: str
-
-
-class MigrationCheck(Result):
-    """``msp migrate --check``."""
-
-    ok: bool
-    files: int
-    statements: int
-    findings: list[Finding]
-
-
 # -- published output contracts --------------------------------------------------------------
 
+class _Outputs(dict):
+    """Contract name → model.  The models the engine itself defines (migrate, server,
+    import, review) are named as ``module:Class`` and imported on first look-up, so
+    importing this module (every command does, through ``msp.api``) stays light."""
+
+    def __getitem__(self, name: str) -> type[BaseModel]:
+        model = super().__getitem__(name)
+        if isinstance(model, str):
+            import importlib
+
+            module, _, cls = model.partition(":")
+            model = getattr(importlib.import_module(module), cls)
+            self[name] = model
+        return model
+
+
 # contract name (the API method) → the model of that command's --format json output
-OUTPUTS: dict[str, type[BaseModel]] = {
+OUTPUTS: dict[str, type[BaseModel]] = _Outputs({
     "ingest": IngestResult,
     "ingest_automate": IngestAutomateResult,
     "validate": ValidateResult,
@@ -561,10 +555,18 @@ OUTPUTS: dict[str, type[BaseModel]] = {
     "schemas_list": EventTypeList,
     "schemas_show": SchemaDocument,
     "doctor": DoctorReport,
-    "migrate": MigrateResult,
-    "migrate_check": MigrationCheck,
     "demo": DemoResult,
-}
+    "server_status": "msp.engine.embedded:ServerStatus",
+    "server_stop": "msp.engine.embedded:ServerStop",
+    "migrate": "msp.engine.migrations:MigrateResult",
+    "migrate_check": "msp.engine.migration_check:CheckReport",
+    "migrate_status": "msp.engine.migration_status:MigrationStatus",
+    "migrate_dry_run": "msp.engine.migration_plan:DryRun",
+    "import_backtest": "msp.engine.imports:ImportResult",
+    "import_fills": "msp.engine.imports:ImportResult",
+    "import_tradingview": "msp.engine.imports:ImportResult",
+    "review": "msp.engine.reports.review_model:Review",
+})
 
 OUTPUT_DIR = Path(__file__).parent / "schemas" / "output"
 OUTPUT_ID = "https://msp.local/schemas/output/{name}.schema.json"

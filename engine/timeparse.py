@@ -36,10 +36,10 @@ def zone(name: str) -> ZoneInfo:
 def replay_since(replay: bool, since) -> "str | None":
     """The ``--since`` of ``msp automate --replay --since`` as ISO text (a ``datetime``
     is taken as is, a naive one as UTC); each option needs the other."""
-    if replay and not since:
+    if replay and since is None:
         raise UsageError("--replay needs --since TIMESTAMP")
-    if since and not replay:
+    if since is not None and not replay:
         raise UsageError("--since is only used with --replay")
     if isinstance(since, dt.datetime):
         since = since.isoformat()
-    return parse_since(since) if since else None
+    return parse_since(since) if since is not None else None

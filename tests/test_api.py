@@ -57,10 +57,12 @@ def test_the_first_call_migrates_a_fresh_database(fresh_database):
 
 
 def test_migrate_applies_and_reports_the_files(fresh_database):
+    from msp.engine.migrations import MigrateResult
+
     with msp.connect(fresh_database, "w") as w:
         first = w.migrate()
         assert first.applied[0] == "001_workflow_events.sql" and first.level == len(first.applied)
-        assert w.migrate() == results.MigrateResult(applied=[], level=first.level)
+        assert w.migrate() == MigrateResult(applied=[], level=first.level)
 
 
 # -- emit --------------------------------------------------------------------------------------

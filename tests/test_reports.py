@@ -1,5 +1,5 @@
-"""Operator reports on real rows, through the Python API: today, conversion, presence, tasks, state,
-trace.  What only the command line does (option parsing, exit codes, formats) is tested through it."""
+"""Operator reports (README.md#reports) on real rows, through the Python API: today, conversion, presence,
+tasks, state, trace.  What only the command line does (option parsing, exit codes, formats) is tested through it."""
 
 import datetime as dt
 import subprocess
@@ -250,7 +250,13 @@ def test_trace_tree(loaded, msp):
     with pytest.raises(package.NotFound):
         loaded.trace("nope")
     text = msp("trace", "wf-2026-11-20-nvda-0935").stdout
-    assert "└── " in text and "coach.analysis.generated" in text and "\x1b[" not in text
+    # in a pipe the tree is indented plain text, each event on one whole line (no guides, no wrapping)
+    lines = text.splitlines()
+    assert lines[0] == "workflow wf-2026-11-20-nvda-0935 (12 events)" and len(lines) == 13
+    assert lines[1].startswith("  signal.created  evt-1120-0003  ")
+    coach = next(line for line in lines if "coach.analysis.generated" in line)
+    assert coach.startswith(" " * 12 + "coach.analysis.generated") and "analysis_id=ca_27ac9fe5cc71" in coach
+    assert not any(ch in text for ch in "└├│─\x1b")
     assert msp("trace", "nope").exit_code == 1
 
 

@@ -43,10 +43,8 @@ def trigger_cmd(app, alert_id, price, auto_log):
     from ..render import emit_result
 
     result = app.workspace.alerts_trigger(alert_id, price=price, auto_log=auto_log)
-    if app.format == "json":
-        emit_result(result)
-    else:
-        click.echo(f"alert {alert_id} triggered at {price:g}")
-        if result.journal is not None:
-            click.echo(f"journal draft {result.journal.journal_id} "
-                       f"{'written' if result.journal.created else 'already existed'}")
+    text = f"alert {alert_id} triggered at {price:g}"
+    if result.journal is not None:
+        text += (f"\njournal draft {result.journal.journal_id} "
+                 f"{'written' if result.journal.created else 'already existed'}")
+    emit_result(app.format, result, text)

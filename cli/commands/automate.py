@@ -37,29 +37,61 @@ def command(app, every, replay, since, all_workspaces, batch_size):
         # command's business, not a library's: the API is one sweep, `Workspace.automate()`
         from msp.engine.automations.schedule_loop import run_every
         from msp.engine.timeparse import replay_since
-        from msp.results import AutomateResult
 
         replay_since(replay, since)  # the same option checks as one sweep
-        run_every(ws.db, every, lambda report: _render(app, AutomateResult(**report.as_dict()), header=True),
-                  batch_size=batch_size, all_workspaces=all_workspaces)
+        run_every(ws.db, every, _stream_renderer(app.format), batch_size=batch_size,
+                  all_workspaces=all_workspaces, on_error=lambda message: click.echo(f"msp: {message}", err=True))
         return
     _render(app, ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size))
 
 
-def _render(app, result, header: bool = False) -> None:
-    from ..render import console, emit_csv, emit_result, safe_text, table
+def _render(app, result) -> None:
+    from ..render import console, emit_csv, emit_model, safe_text, table
 
     if app.format == "json":
-        emit_result(result)
+        emit_model(result)
         return
     counters = result.model_dump(exclude={"skipped", "skipped_total"})
     if app.format == "csv":
         emit_csv(list(counters), [list(counters.values())])
         return
     out = console()
-    out.print(table("Automation sweep" if not header else None, ["counter", "value"], list(counters.items())))
+    out.print(table("Automation sweep", ["counter", "value"], list(counters.items())))
     if result.skipped:
         out.print(table("Skipped", ["automation", "item", "reason"],
                         [[s.automation, safe_text(s.item), s.reason] for s in result.skipped]))
         if result.skipped_total > len(result.skipped):
             out.print(f"… and {result.skipped_total - len(result.skipped)} more skipped")
+
+
+def _stream_renderer(fmt: str):
+    """How ``--every`` reports each sweep, flushed as it happens: JSON Lines (one
+    compact object per sweep); CSV (the header once, a row per sweep); or, for
+    people, one time-stamped line per sweep that found events — an idle sweep
+    prints nothing."""
+    import datetime as dt
+    import sys
+
+    from ..render import emit_csv, reader_gone, safe_text, to_json_line
+
+    header = []
+
+    def render(report) -> None:
+        counters = report.counters()
+        if fmt == "json":
+            sys.stdout.write(to_json_line(report.as_dict()) + "\n")
+        elif fmt == "csv":
+            if not header:
+                header.append(list(counters))
+                emit_csv(header[0], [])
+            emit_csv([], [list(counters.values())], header=False)
+        elif counters.get("events_scanned") or any(counters.values()) or report.skipped_total:
+            stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            done = ", ".join(f"{k} {v}" for k, v in counters.items() if v)
+            skipped = f", skipped {report.skipped_total}" if report.skipped_total else ""
+            sys.stdout.write(safe_text(f"{stamp} sweep: {done}{skipped}") + "\n")
+        elif reader_gone():
+            raise BrokenPipeError  # nothing to print, but whoever read us is gone: stop like any closed pipe
+        sys.stdout.flush()
+
+    return render

@@ -42,9 +42,10 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
     from ..render import emit_counts, issue_printer
 
     sources = resolve_sources(files)  # a missing file fails here, before anything is read
-    callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
-                                on_conflict=issue_printer("conflict"))
     bar = _progress_bar(sources) if sys.stderr.isatty() and app.format == "table" else None
+    live = bar.console if bar is not None else None  # lines go above the bar, never glued to it
+    callbacks = IngestCallbacks(on_reject=issue_printer(live=live), on_warning=issue_printer("warning", live),
+                                on_conflict=issue_printer("conflict", live))
     if bar is not None:
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
@@ -58,9 +59,10 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
 def _progress_bar(sources):
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from rich.console import Console
+
     total = sum(os.path.getsize(s.path) for s in sources if s.path) or None
     bar = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   transient=True, console=None)
-    bar.console.stderr = True
+                   transient=True, console=Console(stderr=True, highlight=False))
     bar.add_task("ingest", total=total)
     return bar

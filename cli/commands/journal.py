@@ -49,7 +49,5 @@ def auto_log_cmd(app, alert_id):
     from ..render import emit_result
 
     result = app.workspace.journal_auto_log(alert_id)
-    if app.format == "json":
-        emit_result(result)
-    else:
-        click.echo(f"journal draft {result.journal_id} {'written' if result.created else 'already existed'}")
+    emit_result(app.format, result,
+                f"journal draft {result.journal_id} {'written' if result.created else 'already existed'}")

@@ -24,11 +24,11 @@ def command():
 def list_types(app, output):
     """Every allowed event type with its versions and description
     (--output: the published contract of each command's JSON output)."""
-    from ..render import console, emit_csv, emit_result, table
+    from ..render import console, emit_csv, emit_model, table
 
     result = app.workspace.schemas_list(output=output)
     if app.format == "json":
-        emit_result(result)
+        emit_model(result)
     elif output:
         names = result.model_dump()
         if app.format == "csv":
@@ -61,11 +61,11 @@ def show(app, event_type, version, output):
     """
     from msp.engine.schema_docs import field_rows
 
-    from ..render import console, emit_csv, emit_result, table
+    from ..render import console, emit_csv, emit_model, table
 
     result = app.workspace.schemas_show(event_type, version=version, output=output)
     if app.format == "json":
-        emit_result(result)
+        emit_model(result)
         return
     doc = result.description
     rows = field_rows(result.model_dump(), doc["resources"])
@@ -73,11 +73,11 @@ def show(app, event_type, version, output):
         emit_csv(["field", "type", "required", "rule", "description"], rows)
         return
     out = console()
-    out.print(f"[bold]{doc['title']}[/bold]")
+    out.print(doc["title"], style="bold")
     if doc.get("description"):
-        out.print(doc["description"], markup=False)
+        out.print(doc["description"])
     out.print(table(None, ["field", "type", "required", "rule", "description"], rows))
     for warning in doc.get("warnings", []):
-        out.print(f"warning rule: {warning}", markup=False)
+        out.print(f"warning rule: {warning}")
     if not output and event_type not in ("envelope", "decision_packet"):
-        out.print("Every event also has the shared envelope: msp schemas show envelope", style="dim", markup=False)
+        out.print("Every event also has the shared envelope: msp schemas show envelope", style="dim")

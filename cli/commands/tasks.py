@@ -34,10 +34,7 @@ def list_cmd(app, status, limit):
 def _render_decision(app, result):
     from ..render import emit_result
 
-    if app.format == "json":
-        emit_result(result)
-    else:
-        click.echo(result.message)
+    emit_result(app.format, result, result.message)
 
 
 @command.command("accept")

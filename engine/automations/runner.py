@@ -1,4 +1,4 @@
-"""The automation runner: every committed event seen exactly once (DESIGN §5).
+"""The automation runner: every committed event seen exactly once (docs/ARCHITECTURE.md#exactly-once).
 
 A sweep walks a workspace's events in seq order from its checkpoint, in
 batches.  Each batch is one transaction that first takes the workspace's
@@ -9,7 +9,8 @@ then moves the checkpoint, and commits side effects and checkpoint together;
 a crash loses the whole batch and the next sweep redoes it.  Every side effect
 also has a unique key, so a replay or several runners at once create each
 exactly once.  Events the automations emit get seqs above the batch and are
-picked up by the next batch of the same sweep.
+picked up by the next batch of the same sweep.  The automations, their order
+within a batch and their counters come from ``registry.py``.
 """
 
 from __future__ import annotations
@@ -23,21 +24,16 @@ from .. import statistics
 from ..db import Database, workspace_transaction
 from ..event_store import lock_writers
 from ..sql import query
-from . import (DEFAULT_BATCH_SIZE, coach_analysis, coach_tasks, journal_enrichment, lifecycle,
-               plan_from_candidate, plan_journal_draft, smart_alert)
+from . import DEFAULT_BATCH_SIZE
 from .base import Scope
+from .registry import SCANNED, automations, counters
 
-# In this order within a batch: state first, then what plans trigger, then the coach.
-AUTOMATIONS = (lifecycle, plan_from_candidate, smart_alert, plan_journal_draft,
-               coach_analysis, coach_tasks, journal_enrichment)
-COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto_journal_drafts_created",
-            "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
 SKIP_LIST_LIMIT = 200
 
 
 @dataclass
 class RunReport:
-    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    counts: dict = field(default_factory=lambda: dict.fromkeys(counters(), 0))
     skipped: list = field(default_factory=list)  # {"automation", "item", "reason"}
     skipped_total: int = 0
     batches: int = 0
@@ -61,32 +57,44 @@ class RunReport:
 
 
 def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunReport) -> None:
-    report.counts["events_scanned"] += scanned
-    for automation in AUTOMATIONS:
+    report.counts[SCANNED] += scanned
+    for automation in automations():
         outcome = automation.apply(conn, scope)
-        if automation.COUNTER:
-            report.counts[automation.COUNTER] += outcome.created
+        if automation.counter:
+            report.counts[automation.counter] += outcome.created
         report.emitted += outcome.emitted
-        for name, item, reason in outcome.skipped:
+        for item, reason in outcome.skipped:
             report.skipped_total += 1
             if len(report.skipped) < SKIP_LIST_LIMIT:
-                report.skipped.append({"automation": name, "item": item, "reason": reason})
+                report.skipped.append({"automation": automation.name, "item": item, "reason": reason})
+
+
+def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
+    """Inside a batch's transaction: take the workspace's writer lock (the same
+    lock order as every event writer), then its checkpoint row (FOR UPDATE, so
+    two sweeps of a workspace take turns batch by batch); the checkpoint."""
+    lock_writers(conn, workspace)
+    params = {"workspace": workspace}
+    conn.execute(query("runner.ensure_checkpoint"), params)
+    return conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+
+
+def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
+    """(hi, events) of the next batch in (lo, limit]; hi is None when there is none."""
+    return conn.execute(query("runner.batch_end"),
+                        {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
 
 
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
     """Process the next batch after the checkpoint; False when there was nothing to do."""
     with workspace_transaction(conn, workspace):
-        lock_writers(conn, workspace)
-        params = {"workspace": workspace}
-        conn.execute(query("runner.ensure_checkpoint"), params)
-        lo = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-        hi, scanned = conn.execute(query("runner.batch_end"),
-                                   {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()
+        lo = _lock_and_read_checkpoint(conn, workspace)
+        hi, scanned = _batch_end(conn, workspace, lo, 2**62, batch_size)
         if hi is None:
             return False
         _refresh_statistics_if_due(conn, workspace, lo, report)
         _apply(conn, Scope(workspace, lo, hi), scanned, report)
-        conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
+        conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": hi})
     report.batches += 1
     return True
 
@@ -111,12 +119,8 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
     lo = 0
     while not stop():
         with workspace_transaction(conn, workspace):
-            lock_writers(conn, workspace)
-            params = {"workspace": workspace}
-            conn.execute(query("runner.ensure_checkpoint"), params)
-            limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-            hi, scanned = conn.execute(query("runner.batch_end"),
-                                       {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
+            limit = _lock_and_read_checkpoint(conn, workspace)
+            hi, scanned = _batch_end(conn, workspace, lo, limit, batch_size)
             if hi is None:
                 return
             _apply(conn, Scope(workspace, lo, hi, since), scanned, report)
