@@ -135,6 +135,16 @@ def _server_errors() -> tuple:
     return (psycopg.DatabaseError,)
 
 
+def _one_line(exc: "click.ClickException") -> str:
+    """click's message on one line (its usage block dropped), naming the help to read."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see {ctx.command_path} --help)"
+    return message
+
+
 def main(argv=None) -> None:
     """Entry point: run the group, turning expected failures into one line + exit code."""
     try:
@@ -147,7 +157,7 @@ def main(argv=None) -> None:
         click.echo("msp: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"msp: error: {_one_line(exc)}", err=True)
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
     except MspError as exc:
         click.echo(f"msp: error: {exc.message}", err=True)

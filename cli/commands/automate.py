@@ -10,7 +10,7 @@ from ..context import pass_app
 
 
 @click.command("automate")
-@click.option("--every", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--every", type=click.IntRange(1, 86_400), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
 @click.option("--since", default=None, metavar="TIMESTAMP",

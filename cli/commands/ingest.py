@@ -52,7 +52,10 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
     if automate:
         from msp.engine.automations.runner import run_once
 
-        summary.update(run_once(db).counters())
+        sweep = run_once(db).as_dict()  # the same keys as `msp automate --format json`
+        if app.format != "json":  # flat formats get the count, the list is for JSON
+            del sweep["skipped"]
+        summary.update(sweep)
     # silent in cron: the table summary only on a terminal; rejects always go to stderr
     emit_counts(app.format, summary, plain=not quiet and sys.stdout.isatty())
     sys.exit(1 if report.rejected else 0)

@@ -7,12 +7,13 @@ import time
 import click
 
 from ..context import pass_app
+from ..params import FiniteNumber
 
 
 @click.command("operator")
 @click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
 @click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Top attention symbols.")
-@click.option("--watch", type=click.FloatRange(0.5), default=None, metavar="SECONDS",
+@click.option("--watch", type=FiniteNumber(0.5, 86_400), default=None, metavar="SECONDS",
               help="Refresh in place every SECONDS until Ctrl-C.")
 @pass_app
 def command(app, date_text, top, watch):

@@ -26,11 +26,14 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List tasks: pending first, high priority first, oldest first."""
-    from msp.engine.reports.tasks import list_tasks
+    from msp.engine.reports.tasks import list_tasks, pending_count
 
-    from ..views import render_tasks
+    from ..views import empty_queue_message, render_tasks
 
-    render_tasks(app.format, list_tasks(app.database(), status, limit))
+    db = app.database()
+    tasks = list_tasks(db, status, limit)
+    empty = empty_queue_message(status, pending_count(db)) if not tasks and app.format == "table" else ""
+    render_tasks(app.format, tasks, empty=empty)
 
 
 def _decide(app, task_id, verb):

@@ -37,16 +37,35 @@ def volatility_band(score: Optional[float]) -> str:
     return "normal"
 
 
+# The coach's actions (engine/sql/coach_analysis.sql) as the operator reads them;
+# deciding the task is the command.  An action from another coach is named by
+# itself ("review_exits" → "Review exits"), or routed to alerts / a backtest.
+COACH_ACTION_LABELS = {
+    "increase_sample_size": "Keep logging trades",
+    "improve_reward_to_risk": "Improve reward to risk",
+    "tighten_entry_filter": "Tighten the entry filter",
+    "keep_size_consistent": "Keep position size consistent",
+    "continue_process_discipline": "Keep following the process",
+}
+
+
+def coach_task_action(task: dict) -> tuple[str, str]:
+    """The label and command under which a pending coach task is suggested."""
+    action = task["action"]
+    if action in COACH_ACTION_LABELS:
+        return COACH_ACTION_LABELS[action], f"msp tasks accept {task['task_id']}"
+    if "alert" in action.lower():
+        return "Create an alert", "msp alerts list --status active"
+    if "backtest" in action.lower():
+        return "Run a backtest", "msp conversion --cohort --days 30"
+    words = " ".join(action.replace("_", " ").replace("-", " ").split()) or "review"
+    return words[:1].upper() + words[1:], f"msp tasks accept {task['task_id']}"
+
+
 def suggested_actions(task: Optional[dict], top: list[dict]) -> list[dict]:
     actions = []
     if task is not None:
-        action = task["action"].lower()
-        if "alert" in action:
-            label, command = "Create an alert", "msp alerts list --status active"
-        elif "backtest" in action:
-            label, command = "Run a backtest", "msp conversion --cohort --days 30"
-        else:
-            label, command = "Prepare a trade plan", f"msp tasks accept {task['task_id']}"
+        label, command = coach_task_action(task)
         actions.append({"label": label, "command": command,
                         "reason": f"Pending coach task {task['task_id']} ({task['priority']}): {task['detail']}"})
     for item in top:

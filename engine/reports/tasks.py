@@ -23,6 +23,12 @@ def list_tasks(db: Database, status: str = "pending", limit: int = 20) -> list[d
         return _queue(db, status, limit)
 
 
+def pending_count(db: Database) -> int:
+    """Tasks waiting for a decision (kept by triggers: migrations/011_pending_task_counts.sql)."""
+    with db.transaction():
+        return db.conn.execute(query("presence.pending_tasks"), {"workspace": db.workspace}).fetchone()[0]
+
+
 def first_pending_task(db: Database) -> Optional[dict]:
     rows = _queue(db, "pending", 1)
     return rows[0] if rows else None

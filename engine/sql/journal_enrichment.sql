@@ -67,10 +67,10 @@ targets AS MATERIALIZED (  -- looked up once: inlined, the filter and the insert
 added AS (
     INSERT INTO journal_enrichments (workspace, journal_id, analysis_id, summary, occurred_at)
     SELECT %(workspace)s, t.journal_id, t.analysis_id,
-           format(E'Coach %%s: win rate %%s%%%%, avg win %%s, avg loss %%s, expectancy %%s over %%s trades.%%s',
+           format(E'Coach %%s: win rate %%s%%%%, avg win %%s, avg loss %%s, expectancy %%s over %%s %%s.%%s',
                   t.analysis_id, round((t.p ->> 'win_rate')::numeric, 2), round((t.p ->> 'avg_win')::numeric, 2),
                   round((t.p ->> 'avg_loss')::numeric, 2), round((t.p ->> 'expectancy')::numeric, 2),
-                  t.p ->> 'sample_size',
+                  t.p ->> 'sample_size', CASE WHEN t.p ->> 'sample_size' = '1' THEN 'trade' ELSE 'trades' END,
                   (SELECT coalesce(string_agg(format(E'\n- [%%s] %%s: %%s', r ->> 'priority', r ->> 'action',
                                                      r ->> 'detail'), '' ORDER BY n), '')
                      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.p -> 'recommendations') = 'array'
