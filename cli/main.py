@@ -16,6 +16,7 @@ from msp.engine.errors import EXIT_DATABASE, EXIT_USAGE, MspError
 
 from . import context
 from .context import AppContext
+from .params import TEXT
 
 # command name → (module in cli/commands, one-line help, an example) — shown by `msp --help`
 COMMANDS = {
@@ -74,10 +75,10 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--database-url", envvar=None, default=None, metavar="URL",
+@click.option("--database-url", envvar=None, default=None, metavar="URL", type=TEXT,
               help="PostgreSQL URL [env MSP_DATABASE_URL, DATABASE_URL; default: embedded server].")
-@click.option("--workspace", default=None, metavar="NAME", help="Workspace [env MSP_WORKSPACE; default: default].")
-@click.option("--tz", default=None, metavar="ZONE", help="Time zone for day windows [env MSP_TZ].")
+@click.option("--workspace", default=None, metavar="NAME", type=TEXT, help="Workspace [env MSP_WORKSPACE; default: default].")
+@click.option("--tz", default=None, metavar="ZONE", type=TEXT, help="Time zone for day windows [env MSP_TZ].")
 @click.option("--format", "output_format", default=None, type=click.Choice(["table", "json", "csv"]),
               help="Output format [env MSP_FORMAT; default: table].")
 @click.version_option(__version__, prog_name="msp")

@@ -16,7 +16,7 @@ from ..context import pass_app
 @click.option("--automate", is_flag=True, help="Run the automations right after the load.")
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 1_000_000),
               help="Lines per committed batch.")
-@click.option("--max-line-bytes", default=1024 * 1024, show_default=True, type=click.IntRange(64),
+@click.option("--max-line-bytes", default=1024 * 1024, show_default=True, type=click.IntRange(64, 2**30),
               help="Longest accepted line.")
 @click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")

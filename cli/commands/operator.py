@@ -7,16 +7,16 @@ import time
 import click
 
 from ..context import pass_app
-from ..params import FiniteNumber
+from ..params import DAY, FiniteNumber
 
 
 @click.command("operator")
-@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
+@click.option("--date", "day", type=DAY, default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
 @click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Top attention symbols.")
 @click.option("--watch", type=FiniteNumber(0.5, 86_400), default=None, metavar="SECONDS",
               help="Refresh in place every SECONDS until Ctrl-C.")
 @pass_app
-def command(app, date_text, top, watch):
+def command(app, day, top, watch):
     """Everything an operator needs on one screen: today's workflow, loop
     conversion, the last coach insight, the coach action queue (with the
     command to decide each task), operator presence and the day's signal sources.
@@ -28,12 +28,11 @@ def command(app, date_text, top, watch):
       msp operator --format json
     """
     from msp.engine.reports.operator import surface
-    from msp.engine.timeparse import parse_date
 
     from ..operator_view import operator_view
     from ..render import console, emit_json
 
-    date = parse_date(date_text) if date_text else None
+    date = day
     db = app.database()
     if watch is None or app.format != "table":
         view = surface(db, date, top=top)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("tasks")
@@ -50,7 +51,7 @@ def _decide(app, task_id, verb):
 
 
 @command.command("accept")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def accept_cmd(app, task_id):
     """Accept a pending task (writes a strategy.rule.applied event)."""
@@ -58,7 +59,7 @@ def accept_cmd(app, task_id):
 
 
 @command.command("reject")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def reject_cmd(app, task_id):
     """Reject a pending task (writes a strategy.rule.applied event)."""
