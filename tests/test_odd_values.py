@@ -150,3 +150,26 @@ def test_an_empty_task_list_fits_the_status_asked(msp, tmp_path):
     msp("automate")
     assert msp("tasks", "list", "--status", "resolved").stdout == "No resolved tasks (2 pending: msp tasks list).\n"
     assert msp("tasks", "list", "--status", "resolved", "--format", "json").json() == []
+
+
+def test_events_at_the_ends_of_the_calendar_are_reported_not_refused(msp, tmp_path):
+    """Stored events dated 9999-12-31T23:59:59-14:00 (the year 10000 in UTC) and
+    0001-01-01T00:00:00+14:00 (1 BC in UTC): every report reads them."""
+    late, early = "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"
+    path = ev.write(tmp_path / "far.jsonl",
+                    ev.executed("t-far", workflow="wf-far", at=late, event_id="far-1"),
+                    ev.journal_updated("j-far", workflow="wf-far", at=late),
+                    ev.closed("t-far", workflow="wf-far", at=late, event_id="far-2"),
+                    ev.plan("p-far", workflow="wf-far", entry={"zone": 5.0}, at=late),
+                    ev.signal(workflow="wf-early", at=early, event_id="early-1"))
+    assert msp("ingest", path, "--automate").exit_code == 0
+    trace = msp("trace", "far-2", "--format", "json")
+    assert trace.exit_code == 0, trace.stderr
+    assert trace.json()["roots"][0]["occurred_at"] == "10000-01-01T13:59:59+00:00"
+    assert msp("trace", "early-1", "--format", "json").json()["roots"][0]["occurred_at"] == \
+        "0001-12-31T10:00:00+00:00 BC"
+    for args in (("journal", "list"), ("journal", "show", "j-far"), ("alerts", "list"), ("tasks", "list"),
+                 ("presence",), ("operator",), ("trace", "wf-far")):
+        for fmt in ("json", "csv", "table"):
+            result = msp(*args, "--format", fmt)
+            assert (result.exit_code, result.stderr) == (0, ""), args

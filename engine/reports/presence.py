@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from ..db import Database, fetch_one
+from ..db import Database, fetch_one, iso
 from ..sql import query
 from .tasks import first_pending_task
 
@@ -97,7 +97,7 @@ def presence(db: Database, top: int = DEFAULT_TOP, now: Optional[dt.datetime] = 
         pending = conn.execute(query("presence.pending_tasks"), params).fetchone()[0]
         rows = conn.execute(query("presence.top_attention"), params).fetchall()
         top_rows = [{"symbol": r[0], "confidence": float(r[1]) if r[1] is not None else None, "hits": r[2],
-                     "last_seen": r[3].isoformat(), "workflow_id": r[4]} for r in rows]
+                     "last_seen": iso(r[3]), "workflow_id": r[4]} for r in rows]
         task = first_pending_task(db)
     return {
         "market_state": market_state(bias["bullish"], bias["bearish"]),
