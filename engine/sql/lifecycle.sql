@@ -83,55 +83,53 @@ WHERE positions.status = 'open'
 -- appended unless the entry's notes already hold it.  The entry is dated by
 -- the update that created it.
 WITH RECURSIVE updates AS MATERIALIZED (
-    SELECT e.event #>> '{payload,journal_id}' AS journal_id,
-           row_number() OVER (PARTITION BY e.event #>> '{payload,journal_id}' ORDER BY e.seq) AS n,
-           e.seq, e.event_id, e.workflow_id, e.occurred_at,
-           e.event #>> '{payload,symbol}' AS symbol, e.event #>> '{payload,side}' AS side,
-           e.event #>> '{payload,plan_id}' AS plan_id, e.event #>> '{payload,strategy}' AS strategy,
-           (e.event #>> '{payload,entry_price}')::numeric AS entry_price,
-           (e.event #>> '{payload,exit_price}')::numeric AS exit_price,
-           coalesce(ARRAY(SELECT jsonb_array_elements_text(
-                              CASE WHEN jsonb_typeof(e.event #> '{payload,tags}') = 'array'
-                                   THEN e.event #> '{payload,tags}' ELSE '[]' END)), '{}') AS tags,
-           coalesce(e.event #>> '{payload,notes}', '') AS notes
-    FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-      AND e.event_type = 'journal.updated'
-      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+    SELECT u.*,
+           row_number() OVER (PARTITION BY u.journal_id ORDER BY u.seq) AS n,
+           count(*) OVER (PARTITION BY u.journal_id) AS last
+    FROM (
+        SELECT e.event #>> '{payload,journal_id}' AS journal_id,
+               e.seq, e.event_id, e.workflow_id, e.occurred_at,
+               e.event #>> '{payload,symbol}' AS symbol, e.event #>> '{payload,side}' AS side,
+               e.event #>> '{payload,plan_id}' AS plan_id, e.event #>> '{payload,strategy}' AS strategy,
+               (e.event #>> '{payload,entry_price}')::numeric AS entry_price,
+               (e.event #>> '{payload,exit_price}')::numeric AS exit_price,
+               coalesce(ARRAY(SELECT jsonb_array_elements_text(
+                                  CASE WHEN jsonb_typeof(e.event #> '{payload,tags}') = 'array'
+                                       THEN e.event #> '{payload,tags}' ELSE '[]' END)), '{}') AS tags,
+               coalesce(e.event #>> '{payload,notes}', '') AS notes
+        FROM workflow_events e
+        WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+          AND e.event_type = 'journal.updated'
+          AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+        OFFSET 0  -- the payload's fields first: the window sorts these, not whole events
+    ) u
 ),
-folded (journal_id, n, tags, notes) AS (
-    SELECT d.journal_id, 0::bigint, coalesce(j.tags, '{}'), coalesce(j.notes, '')
-    FROM (SELECT DISTINCT journal_id FROM updates) d
+-- the batch's updates of each entry, applied one after the other from the entry as stored
+folded (journal_id, n, last, tags, notes, symbol, side, plan_id, strategy, entry_price, exit_price,
+        workflow_id, event_id, occurred_at, updated_at) AS (
+    SELECT d.journal_id, 0::bigint, d.last, coalesce(j.tags, '{}'), coalesce(j.notes, ''),
+           NULL::text, NULL::text, NULL::text, NULL::text, NULL::numeric, NULL::numeric,
+           NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz
+    FROM (SELECT journal_id, last FROM updates WHERE n = 1) d
     LEFT JOIN journal_entries j ON j.workspace = %(workspace)s AND j.journal_id = d.journal_id
     UNION ALL
-    SELECT f.journal_id, u.n,
+    SELECT f.journal_id, u.n, f.last,
            f.tags || ARRAY(SELECT t FROM unnest(u.tags) AS t WHERE t <> ALL (f.tags)),
            CASE WHEN u.notes = '' OR position(u.notes IN f.notes) > 0 THEN f.notes
-                ELSE concat_ws(E'\n', nullif(f.notes, ''), u.notes) END
+                ELSE concat_ws(E'\n', nullif(f.notes, ''), u.notes) END,
+           coalesce(u.symbol, f.symbol), coalesce(u.side, f.side), coalesce(u.plan_id, f.plan_id),
+           coalesce(u.strategy, f.strategy), coalesce(u.entry_price, f.entry_price),
+           coalesce(u.exit_price, f.exit_price),
+           coalesce(f.workflow_id, u.workflow_id), coalesce(f.event_id, u.event_id),  -- the first update's
+           coalesce(f.occurred_at, u.occurred_at), greatest(f.updated_at, u.occurred_at)
     FROM folded f JOIN updates u ON u.journal_id = f.journal_id AND u.n = f.n + 1
 )
 INSERT INTO journal_entries AS j (workspace, journal_id, origin, symbol, side, workflow_id, plan_id, strategy,
                                   entry_price, exit_price, tags, notes, source_event_id, occurred_at, updated_at)
-SELECT %(workspace)s, first.journal_id, 'journal',
-       (SELECT u.symbol FROM updates u WHERE u.journal_id = first.journal_id AND u.symbol IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       (SELECT u.side FROM updates u WHERE u.journal_id = first.journal_id AND u.side IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       first.workflow_id,
-       (SELECT u.plan_id FROM updates u WHERE u.journal_id = first.journal_id AND u.plan_id IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       (SELECT u.strategy FROM updates u WHERE u.journal_id = first.journal_id AND u.strategy IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       (SELECT u.entry_price FROM updates u WHERE u.journal_id = first.journal_id AND u.entry_price IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       (SELECT u.exit_price FROM updates u WHERE u.journal_id = first.journal_id AND u.exit_price IS NOT NULL
-        ORDER BY u.n DESC LIMIT 1),
-       f.tags, f.notes, first.event_id, first.occurred_at,
-       (SELECT max(u.occurred_at) FROM updates u WHERE u.journal_id = first.journal_id)
-FROM updates first
-JOIN folded f ON f.journal_id = first.journal_id
-              AND f.n = (SELECT max(u.n) FROM updates u WHERE u.journal_id = first.journal_id)
-WHERE first.n = 1
+SELECT %(workspace)s, f.journal_id, 'journal', f.symbol, f.side, f.workflow_id, f.plan_id, f.strategy,
+       f.entry_price, f.exit_price, f.tags, f.notes, f.event_id, f.occurred_at, f.updated_at
+FROM folded f
+WHERE f.n = f.last
 ON CONFLICT (workspace, journal_id) DO UPDATE
 SET symbol = coalesce(excluded.symbol, j.symbol),
     side = coalesce(excluded.side, j.side),
