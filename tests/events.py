@@ -189,6 +189,14 @@ def varied_week(seed=20261109):
                 out.append(journal_updated(j2, symbol, side.lower(), workflow=f"{wf}-x", at=at(h + 1, 36)))
                 out.append(coach_analysis(f"ext-{wf}", trade, symbol, workflow=f"{wf}-x", at=at(h + 1, 37)))
                 out.append(journal_completed(j2, "win", 10.0, workflow=f"{wf}-x", at=at(h + 1, 38)))
+                out.append(journal_updated(j2, symbol, side.lower(), workflow=f"{wf}-x", at=at(h + 1, 39),
+                                           notes="after the coach", tags=["late"]))
+        if day == 11:  # a trade whose close arrives before its execution, and a journal kept only by
+            wf, trade, journal = f"wf-gw-{date}-late", f"t-gw-{date}-late", f"j-gw-{date}-late"  # its completion
+            out.append(closed(trade, 30.0, "AMD", workflow=wf, at=at(15, 0), entry=100.0, close=103.0))
+            out.append(executed(trade, "AMD", "LONG", 10, 100.0, workflow=wf, at=at(14, 0)))
+            out.append(journal_completed(journal, "win", 30.0, workflow=wf, at=at(15, 1)))
+            out.append(journal_updated(journal, "AMD", "long", workflow=wf, at=at(14, 1), notes="entered late"))
     for i, event in enumerate(out, 1):  # fixed ids, whatever else the test run built before
         event["event_id"] = f"gw-{i:04d}"
     return out

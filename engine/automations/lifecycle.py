@@ -16,8 +16,7 @@ from .base import Outcome, Scope
 NAME = "lifecycle"
 COUNTER = None  # the lifecycle has no counter of its own in DESIGN §5
 UNIQUE_KEY = "trade_id / journal_id / workspace"
-STATEMENTS = ("open_positions", "quote_positions", "close_positions", "upsert_journal",
-              "complete_journal", "operator_context")
+STATEMENTS = ("open_positions", "quote_positions", "close_positions", "journal_events", "operator_context")
 
 
 def apply(conn, scope: Scope) -> Outcome:

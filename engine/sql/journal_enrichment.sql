@@ -4,14 +4,13 @@
 -- symbol's newest open entry.
 
 -- name: enrich
--- An entry counts as open for an analysis when it was open as the analysis's
--- event came in: one completed by a journal.completed later in the same batch
--- still is (the lifecycle completes the batch's entries first), so where the
--- batch boundary falls does not change which entry the summary goes to.
+-- (A batch never holds a journal, plan or trade event after an analysis —
+-- engine/sql/runner.sql batch_end — so the entries are as they stood when the
+-- analysis came in, wherever batch boundaries fall.)
 -- (MATERIALIZED keeps the jsonb-derived keys plain columns: under row-level
 -- security only leakproof conditions may use an index, and jsonb's #>> is not.)
 WITH batch AS MATERIALIZED (
-    SELECT e.seq, e.workflow_id, e.occurred_at, e.parent_event_id,
+    SELECT e.workflow_id, e.occurred_at, e.parent_event_id,
            e.event #>> '{payload,analysis_id}' AS analysis_id,
            e.event #>> '{payload,symbol}' AS symbol,
            e.event #>> '{payload,trade_id}' AS trade_id,
@@ -22,18 +21,8 @@ WITH batch AS MATERIALIZED (
       AND e.event_type = 'coach.analysis.generated'
       AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ),
-completed_in_batch AS MATERIALIZED (  -- entries the batch completed, with the seq of its first completion
-    SELECT c.journal_id, c.seq, j.workflow_id, j.plan_id, j.symbol, j.occurred_at
-    FROM (SELECT e.event #>> '{payload,journal_id}' AS journal_id, min(e.seq) AS seq
-          FROM workflow_events e
-          WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-            AND e.event_type = 'journal.completed'
-            AND EXISTS (SELECT 1 FROM batch)
-          GROUP BY 1) c
-    JOIN journal_entries j ON j.workspace = %(workspace)s AND j.journal_id = c.journal_id
-),
 analyses AS MATERIALIZED (
-    SELECT b.seq, b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
+    SELECT b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
            coalesce(b.event_plan_id, ct.plan_id, pos.plan_id) AS plan_id, b.p
     FROM batch b
     LEFT JOIN closed_trades ct ON ct.workspace = %(workspace)s AND ct.close_event_id = b.parent_event_id
@@ -41,27 +30,15 @@ analyses AS MATERIALIZED (
 ),
 targets AS MATERIALIZED (  -- looked up once: inlined, the filter and the insert each ran the look-ups
     SELECT a.*, coalesce(
-        (SELECT x.journal_id FROM (
-            (SELECT j.journal_id, j.occurred_at FROM journal_entries j
-              WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
-              ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)
-            UNION ALL
-            SELECT c.journal_id, c.occurred_at FROM completed_in_batch c WHERE c.workflow_id = a.workflow_id AND c.seq > a.seq
-         ) x ORDER BY x.occurred_at DESC, x.journal_id DESC LIMIT 1),
-        (SELECT x.journal_id FROM (
-            (SELECT j.journal_id, j.occurred_at FROM journal_entries j
-              WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.plan_id = a.plan_id
-              ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)
-            UNION ALL
-            SELECT c.journal_id, c.occurred_at FROM completed_in_batch c WHERE c.plan_id = a.plan_id AND c.seq > a.seq
-         ) x ORDER BY x.occurred_at DESC, x.journal_id DESC LIMIT 1),
-        (SELECT x.journal_id FROM (
-            (SELECT j.journal_id, j.occurred_at FROM journal_entries j
-              WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.symbol = a.symbol
-              ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)
-            UNION ALL
-            SELECT c.journal_id, c.occurred_at FROM completed_in_batch c WHERE c.symbol = a.symbol AND c.seq > a.seq
-         ) x ORDER BY x.occurred_at DESC, x.journal_id DESC LIMIT 1)) AS journal_id
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.plan_id = a.plan_id
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
+        (SELECT j.journal_id FROM journal_entries j
+          WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.symbol = a.symbol
+          ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)) AS journal_id
     FROM analyses a
 ),
 added AS (

@@ -7,6 +7,15 @@
 -- events fall into batches.
 
 -- name: open_positions
+-- The first execution of each trade opens it — unless the batch closed the
+-- trade before that (a close delivered first opens and closes it, as a
+-- one-by-one sweep would).
+WITH closes AS MATERIALIZED (  -- the first close of each trade in the batch
+    SELECT c.event #>> '{payload,trade_id}' AS trade_id, min(c.seq) AS seq
+    FROM workflow_events c
+    WHERE c.workspace = %(workspace)s AND c.seq > %(lo)s AND c.seq <= %(hi)s AND c.event_type = 'trade.closed'
+    GROUP BY 1
+)
 INSERT INTO positions (workspace, trade_id, symbol, side, quantity, entry_price, plan_id, workflow_id, opened_at)
 SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
        %(workspace)s, e.event #>> '{payload,trade_id}', e.event #>> '{payload,symbol}',
@@ -18,6 +27,7 @@ FROM workflow_events e
 WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
   AND e.event_type = 'trade.executed'
   AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+  AND NOT EXISTS (SELECT 1 FROM closes c WHERE c.trade_id = e.event #>> '{payload,trade_id}' AND c.seq < e.seq)
 ORDER BY e.event #>> '{payload,trade_id}', e.seq
 ON CONFLICT (workspace, trade_id) DO NOTHING
 
@@ -76,18 +86,20 @@ SET status = 'closed', close_price = excluded.close_price, realized_pnl = exclud
     closed_at = excluded.closed_at, unrealized_pnl = NULL
 WHERE positions.status = 'open'
 
--- name: upsert_journal
--- Every journal.updated of the batch is folded in, in seq order, exactly as if
--- each were swept on its own: a field an update carries replaces the entry's,
--- one it does not carry is kept; tags are added once, in order; a note is
--- appended unless the entry's notes already hold it.  The entry is dated by
--- the update that created it.
-WITH RECURSIVE updates AS MATERIALIZED (
+-- name: journal_events
+-- journal.updated upserts an entry, journal.completed completes it (creating it
+-- when it is the entry's first event).  The batch's events of each entry are
+-- folded in seq order from the entry as stored, exactly as if each were swept
+-- on its own: a field an update carries replaces the entry's, one it does not
+-- carry is kept; tags are added once, in order; a note is appended unless the
+-- entry's notes already hold it; a completion sets the outcome; the entry is
+-- dated by the event that created it.
+WITH RECURSIVE events AS MATERIALIZED (
     SELECT u.*,
            row_number() OVER (PARTITION BY u.journal_id ORDER BY u.seq) AS n,
            count(*) OVER (PARTITION BY u.journal_id) AS last
     FROM (
-        SELECT e.event #>> '{payload,journal_id}' AS journal_id,
+        SELECT e.event #>> '{payload,journal_id}' AS journal_id, e.event_type = 'journal.completed' AS completes,
                e.seq, e.event_id, e.workflow_id, e.occurred_at,
                e.event #>> '{payload,symbol}' AS symbol, e.event #>> '{payload,side}' AS side,
                e.event #>> '{payload,plan_id}' AS plan_id, e.event #>> '{payload,strategy}' AS strategy,
@@ -96,67 +108,60 @@ WITH RECURSIVE updates AS MATERIALIZED (
                coalesce(ARRAY(SELECT jsonb_array_elements_text(
                                   CASE WHEN jsonb_typeof(e.event #> '{payload,tags}') = 'array'
                                        THEN e.event #> '{payload,tags}' ELSE '[]' END)), '{}') AS tags,
-               coalesce(e.event #>> '{payload,notes}', '') AS notes
+               coalesce(e.event #>> '{payload,notes}', '') AS notes,
+               e.event #>> '{payload,outcome}' AS outcome,
+               (e.event #>> '{payload,realized_pnl}')::numeric AS realized_pnl,
+               (e.event #>> '{payload,closed_at}')::timestamptz AS closed_at
         FROM workflow_events e
         WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-          AND e.event_type = 'journal.updated'
+          AND e.event_type IN ('journal.updated', 'journal.completed')
           AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
         OFFSET 0  -- the payload's fields first: the window sorts these, not whole events
     ) u
 ),
--- the batch's updates of each entry, applied one after the other from the entry as stored
-folded (journal_id, n, last, tags, notes, symbol, side, plan_id, strategy, entry_price, exit_price,
-        workflow_id, event_id, occurred_at, updated_at) AS (
-    SELECT d.journal_id, 0::bigint, d.last, coalesce(j.tags, '{}'), coalesce(j.notes, ''),
-           NULL::text, NULL::text, NULL::text, NULL::text, NULL::numeric, NULL::numeric,
-           NULL::text, NULL::text, NULL::timestamptz, NULL::timestamptz
-    FROM (SELECT journal_id, last FROM updates WHERE n = 1) d
+folded (journal_id, n, last, status, symbol, side, workflow_id, plan_id, strategy, entry_price,
+        exit_price, outcome, realized_pnl, closed_at, tags, notes, source_event_id, occurred_at, updated_at) AS (
+    -- (status NULL: no entry yet)
+    SELECT d.journal_id, 0::bigint, d.last, j.status, j.symbol, j.side, j.workflow_id,
+           j.plan_id, j.strategy, j.entry_price, j.exit_price, j.outcome, j.realized_pnl, j.closed_at,
+           coalesce(j.tags, '{}'), coalesce(j.notes, ''), j.source_event_id, j.occurred_at, j.updated_at
+    FROM (SELECT journal_id, last FROM events WHERE n = 1) d
     LEFT JOIN journal_entries j ON j.workspace = %(workspace)s AND j.journal_id = d.journal_id
     UNION ALL
     SELECT f.journal_id, u.n, f.last,
-           f.tags || ARRAY(SELECT t FROM unnest(u.tags) AS t WHERE t <> ALL (f.tags)),
-           CASE WHEN u.notes = '' OR position(u.notes IN f.notes) > 0 THEN f.notes
+           CASE WHEN u.completes THEN 'completed' ELSE coalesce(f.status, 'open') END,
+           CASE WHEN f.status IS NULL OR NOT u.completes THEN coalesce(u.symbol, f.symbol) ELSE f.symbol END,
+           CASE WHEN u.completes THEN f.side ELSE coalesce(u.side, f.side) END,
+           CASE WHEN f.status IS NULL THEN u.workflow_id ELSE f.workflow_id END,
+           CASE WHEN u.completes THEN f.plan_id ELSE coalesce(u.plan_id, f.plan_id) END,
+           CASE WHEN u.completes THEN f.strategy ELSE coalesce(u.strategy, f.strategy) END,
+           CASE WHEN u.completes THEN f.entry_price ELSE coalesce(u.entry_price, f.entry_price) END,
+           CASE WHEN u.completes THEN f.exit_price ELSE coalesce(u.exit_price, f.exit_price) END,
+           CASE WHEN u.completes THEN u.outcome ELSE f.outcome END,
+           CASE WHEN u.completes THEN u.realized_pnl ELSE f.realized_pnl END,
+           CASE WHEN u.completes THEN u.closed_at ELSE f.closed_at END,
+           CASE WHEN u.completes THEN f.tags ELSE f.tags || ARRAY(SELECT t FROM unnest(u.tags) AS t
+                                                                  WHERE t <> ALL (f.tags)) END,
+           CASE WHEN u.completes OR u.notes = '' OR position(u.notes IN f.notes) > 0 THEN f.notes
                 ELSE concat_ws(E'\n', nullif(f.notes, ''), u.notes) END,
-           coalesce(u.symbol, f.symbol), coalesce(u.side, f.side), coalesce(u.plan_id, f.plan_id),
-           coalesce(u.strategy, f.strategy), coalesce(u.entry_price, f.entry_price),
-           coalesce(u.exit_price, f.exit_price),
-           coalesce(f.workflow_id, u.workflow_id), coalesce(f.event_id, u.event_id),  -- the first update's
-           coalesce(f.occurred_at, u.occurred_at), greatest(f.updated_at, u.occurred_at)
-    FROM folded f JOIN updates u ON u.journal_id = f.journal_id AND u.n = f.n + 1
+           CASE WHEN f.status IS NULL THEN u.event_id ELSE f.source_event_id END,  -- the entry's first event
+           CASE WHEN f.status IS NULL THEN u.occurred_at ELSE f.occurred_at END,
+           greatest(f.updated_at, u.occurred_at)
+    FROM folded f JOIN events u ON u.journal_id = f.journal_id AND u.n = f.n + 1
 )
-INSERT INTO journal_entries AS j (workspace, journal_id, origin, symbol, side, workflow_id, plan_id, strategy,
-                                  entry_price, exit_price, tags, notes, source_event_id, occurred_at, updated_at)
-SELECT %(workspace)s, f.journal_id, 'journal', f.symbol, f.side, f.workflow_id, f.plan_id, f.strategy,
-       f.entry_price, f.exit_price, f.tags, f.notes, f.event_id, f.occurred_at, f.updated_at
+INSERT INTO journal_entries AS j (workspace, journal_id, origin, status, symbol, side, workflow_id, plan_id,
+                                  strategy, entry_price, exit_price, outcome, realized_pnl, closed_at, tags, notes,
+                                  source_event_id, occurred_at, updated_at)
+SELECT %(workspace)s, f.journal_id, 'journal', f.status, f.symbol, f.side, f.workflow_id, f.plan_id, f.strategy,
+       f.entry_price, f.exit_price, f.outcome, f.realized_pnl, f.closed_at, f.tags, f.notes, f.source_event_id,
+       f.occurred_at, f.updated_at
 FROM folded f
 WHERE f.n = f.last
-ON CONFLICT (workspace, journal_id) DO UPDATE
-SET symbol = coalesce(excluded.symbol, j.symbol),
-    side = coalesce(excluded.side, j.side),
-    plan_id = coalesce(excluded.plan_id, j.plan_id),
-    strategy = coalesce(excluded.strategy, j.strategy),
-    entry_price = coalesce(excluded.entry_price, j.entry_price),
-    exit_price = coalesce(excluded.exit_price, j.exit_price),
-    tags = excluded.tags,  -- folded onto the entry's own
-    notes = excluded.notes,
-    updated_at = greatest(j.updated_at, excluded.updated_at)
-
--- name: complete_journal
-INSERT INTO journal_entries (workspace, journal_id, origin, status, symbol, workflow_id, outcome, realized_pnl,
-                             closed_at, source_event_id, occurred_at, updated_at)
-SELECT DISTINCT ON (e.event #>> '{payload,journal_id}')
-       %(workspace)s, e.event #>> '{payload,journal_id}', 'journal', 'completed',
-       e.event #>> '{payload,symbol}', e.workflow_id,
-       e.event #>> '{payload,outcome}', (e.event #>> '{payload,realized_pnl}')::numeric,
-       (e.event #>> '{payload,closed_at}')::timestamptz, e.event_id, e.occurred_at, e.occurred_at
-FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-  AND e.event_type = 'journal.completed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
-ORDER BY e.event #>> '{payload,journal_id}', e.occurred_at DESC, e.seq DESC
-ON CONFLICT (workspace, journal_id) DO UPDATE
-SET status = 'completed', outcome = excluded.outcome, realized_pnl = excluded.realized_pnl,
-    closed_at = excluded.closed_at, updated_at = greatest(journal_entries.updated_at, excluded.updated_at)
+ON CONFLICT (workspace, journal_id) DO UPDATE  -- the fold started from the stored entry
+SET status = excluded.status, symbol = excluded.symbol, side = excluded.side, plan_id = excluded.plan_id,
+    strategy = excluded.strategy, entry_price = excluded.entry_price, exit_price = excluded.exit_price,
+    outcome = excluded.outcome, realized_pnl = excluded.realized_pnl, closed_at = excluded.closed_at,
+    tags = excluded.tags, notes = excluded.notes, updated_at = excluded.updated_at
 
 -- name: operator_context
 -- operator.context.updated sets the fields it carries on the operator state;
