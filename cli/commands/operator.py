@@ -32,16 +32,15 @@ def command(app, day, top, watch):
     from ..operator_view import operator_view
     from ..render import console, emit_json
 
-    date = day
     db = app.database()
     if watch is None or app.format != "table":
-        view = surface(db, date, top=top)
+        view = surface(db, day, top=top)
         if app.format == "json":
             emit_json(view)
         else:
             console().print(operator_view(view))
         return
-    _watch(db, date, top, watch, surface, operator_view)
+    _watch(db, day, top, watch, surface, operator_view)
 
 
 def _watch(db, date, top, seconds, surface, operator_view) -> None:

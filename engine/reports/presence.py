@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..db import Database, fetch_one, iso
 from ..sql import query
-from .tasks import first_pending_task
+from .tasks import first_pending_task, pending_in_transaction
 
 DEFAULT_TOP = 3
 EXPANSION_AT, COMPRESSION_AT = 70, 35
@@ -94,7 +94,7 @@ def presence(db: Database, top: int = DEFAULT_TOP, now: Optional[dt.datetime] = 
             median = fetch_one(conn, query("presence.median_risk"), params)["median"]
             volatility = volatility_band(None if median is None else float(median))
         load = cognitive if cognitive is not None else attention if attention is not None else 50
-        pending = conn.execute(query("presence.pending_tasks"), params).fetchone()[0]
+        pending = pending_in_transaction(db)
         rows = conn.execute(query("presence.top_attention"), params).fetchall()
         top_rows = [{"symbol": r[0], "confidence": float(r[1]) if r[1] is not None else None, "hits": r[2],
                      "last_seen": iso(r[3]), "workflow_id": r[4]} for r in rows]
