@@ -4,13 +4,14 @@
 -- symbol's newest open entry.
 
 -- name: enrich
--- (A batch never holds a journal, plan or trade event after an analysis —
--- engine/sql/runner.sql batch_end — so the entries are as they stood when the
--- analysis came in, wherever batch boundaries fall.)
+-- The entries are taken as they stood when the analysis came in, wherever
+-- batch boundaries fall: a batch never holds a journal event after an analysis
+-- (engine/sql/runner.sql batch_end), and an entry whose first event came
+-- after the analysis (a plan's draft the same batch created) is left out.
 -- (MATERIALIZED keeps the jsonb-derived keys plain columns: under row-level
 -- security only leakproof conditions may use an index, and jsonb's #>> is not.)
 WITH batch AS MATERIALIZED (
-    SELECT e.workflow_id, e.occurred_at, e.parent_event_id,
+    SELECT e.seq, e.workflow_id, e.occurred_at, e.parent_event_id,
            e.event #>> '{payload,analysis_id}' AS analysis_id,
            e.event #>> '{payload,symbol}' AS symbol,
            e.event #>> '{payload,trade_id}' AS trade_id,
@@ -22,7 +23,7 @@ WITH batch AS MATERIALIZED (
       AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ),
 analyses AS MATERIALIZED (
-    SELECT b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
+    SELECT b.seq, b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
            coalesce(b.event_plan_id, ct.plan_id, pos.plan_id) AS plan_id, b.p
     FROM batch b
     LEFT JOIN closed_trades ct ON ct.workspace = %(workspace)s AND ct.close_event_id = b.parent_event_id
@@ -32,12 +33,18 @@ targets AS MATERIALIZED (  -- looked up once: inlined, the filter and the insert
     SELECT a.*, coalesce(
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.plan_id = a.plan_id
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.symbol = a.symbol
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)) AS journal_id
     FROM analyses a
 ),

@@ -9,11 +9,12 @@ SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR 
 -- name: batch_end
 -- The seq that closes the next batch of at most %(size)s events after %(lo)s,
 -- and how many events the batch holds.  The batch ends early, right after a
--- coach analysis followed in it by an event that changes what the analysis's
--- journal enrichment looks at (a journal entry, a plan's draft, a position),
--- so the enrichment sees exactly the events before it, wherever batch
--- boundaries would otherwise fall (msp's own analyses follow the events of
--- their batch, so they seldom cut one).
+-- coach analysis that a journal event follows in it, so the analysis's journal
+-- enrichment sees the entries (their status, their notes) exactly as the
+-- events before it left them, wherever batch boundaries would otherwise fall.
+-- (A sweep handles its own analyses after the ingested events of their
+-- batch, so only analyses ingested among journal events, or a sweep running
+-- alongside an ingest, cut a batch.)
 WITH b AS MATERIALIZED (
     SELECT seq, event_type FROM workflow_events
     WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(limit)s
@@ -23,9 +24,7 @@ WITH b AS MATERIALIZED (
 cut AS (
     SELECT min(seq) AS seq FROM b
     WHERE event_type = 'coach.analysis.generated'
-      AND seq < (SELECT max(seq) FROM b WHERE event_type IN ('journal.updated', 'journal.completed',
-                                                             'trade.plan.created', 'trade.executed',
-                                                             'trade.closed'))
+      AND seq < (SELECT max(seq) FROM b WHERE event_type IN ('journal.updated', 'journal.completed'))
 )
 SELECT max(seq), count(*) FROM b WHERE seq <= coalesce((SELECT seq FROM cut), %(limit)s)
 

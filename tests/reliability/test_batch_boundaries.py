@@ -83,3 +83,22 @@ def test_the_demo_leaves_the_operator_zone_set(msp):
     result = msp("demo", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert msp("state", "show", "--format", "json").json()["timezone"] == "America/New_York"
+
+
+def test_a_catch_up_is_not_cut_into_one_batch_per_analysis(msp, database_url, workspace):
+    """In a catch-up, msp's own analyses are followed in their batch by the plans of
+    the next one; only a journal event after an analysis ends a batch early, so
+    the sweep takes the batches its size calls for (not one per analysis)."""
+    from msp.engine.automations.runner import run_once
+    from msp.engine.config import resolve_settings
+    from msp.engine.db import Database
+
+    files = [str(FIXTURES / "history_week.jsonl"), str(FIXTURES / "trading_day.jsonl")]
+    assert msp("ingest", *files).exit_code == 0
+    db = Database(resolve_settings(database_url, workspace))
+    try:
+        report = run_once(db, batch_size=30)
+    finally:
+        db.close()
+    assert report.counts["auto_coach_analyses_generated"] == 19
+    assert report.batches <= -(-report.counts["events_scanned"] // 30) + 2, report.batches
