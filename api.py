@@ -33,10 +33,12 @@ DateLike = Union[dt.date, str, None]
 
 def _date(value: DateLike) -> Optional[dt.date]:
     """A day given as a ``date`` or ``YYYY-MM-DD`` (a ``datetime`` is refused: it is not a day)."""
-    from .engine.timeparse import parse_date
+    from .engine.timeparse import check_day, parse_date
 
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+    if value is None:
         return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return check_day(value)
     if isinstance(value, str):
         return parse_date(value)
     raise UsageError(f"invalid date {value!r}: use a datetime.date or YYYY-MM-DD")
@@ -114,7 +116,7 @@ class Workspace:
             return r.IngestResult(**report.counts())
         from .engine.automations.runner import run_once
 
-        return r.IngestAutomateResult(**report.counts(), **run_once(self.db).counters())
+        return r.IngestAutomateResult(**report.counts(), **run_once(self.db).as_dict())
 
     def validate(self, sources: Any, *, callbacks=None) -> r.ValidateResult:
         """``msp validate``: check ``sources`` (as for ``ingest``) exactly as ingest would,
@@ -229,7 +231,7 @@ class Workspace:
         from .engine.actions.state import set_state
 
         if isinstance(active_candidates, str):
-            active_candidates = [c.strip() for c in active_candidates.split(",") if c.strip()] or None
+            active_candidates = [c.strip() for c in active_candidates.split(",") if c.strip()]  # "" clears the list
         return r.OperatorState(**set_state(
             self.db, focus=focus, active_candidates=active_candidates, risk_environment=risk_environment,
             attention_score=attention_score, mode=mode, cognitive_load=cognitive_load, timezone=timezone))

@@ -119,8 +119,8 @@ class AutomateResult(AutomateCounters):
     skipped_total: int
 
 
-class IngestAutomateResult(AutomateCounters, IngestResult):
-    """``msp ingest --automate``: the ingest counters, then the sweep's."""
+class IngestAutomateResult(AutomateResult, IngestResult):
+    """``msp ingest --automate``: the ingest counters, then the sweep's as ``msp automate`` prints them."""
 
 
 # -- reports ---------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ import click
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.command("automate")
-@click.option("--every", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--every", type=click.IntRange(1, 86_400), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
-@click.option("--since", default=None, metavar="TIMESTAMP",
+@click.option("--since", type=TEXT, default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
 @click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),

@@ -18,7 +18,7 @@ from ..context import pass_app
 @click.option("--automate", is_flag=True, help="Run the automations right after the load.")
 @click.option("--batch-size", default=DEFAULT_BATCH_LINES, show_default=True, type=click.IntRange(1, 1_000_000),
               help="Lines per committed batch.")
-@click.option("--max-line-bytes", default=DEFAULT_MAX_LINE_BYTES, show_default=True, type=click.IntRange(64),
+@click.option("--max-line-bytes", default=DEFAULT_MAX_LINE_BYTES, show_default=True, type=click.IntRange(64, 2**30),
               help="Longest accepted line.")
 @click.option("--max-depth", default=DEFAULT_MAX_DEPTH, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")
@@ -52,7 +52,8 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
         result = app.workspace.ingest(sources, automate=automate, batch_size=batch_size,
                                       max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks)
     # silent in cron: the table summary only on a terminal; rejects always go to stderr
-    emit_counts(app.format, result, plain=not quiet and sys.stdout.isatty())
+    summary = result if app.format == "json" else result.model_dump(exclude={"skipped"})  # the list is for JSON
+    emit_counts(app.format, summary, plain=not quiet and sys.stdout.isatty())
     sys.exit(1 if result.rejected else 0)
 
 

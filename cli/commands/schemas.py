@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("schemas")
@@ -48,7 +49,7 @@ def list_types(app, output):
 
 
 @command.command("show")
-@click.argument("event_type", metavar="TYPE")
+@click.argument("event_type", metavar="TYPE", type=TEXT)
 @click.option("--version", "version", type=int, default=None, help="Schema version (default: the newest).")
 @click.option("--output", is_flag=True,
               help="TYPE names a command (today, tasks_list…): show the JSON Schema of its --format json output.")

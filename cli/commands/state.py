@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import SCORE, TEXT
 
 
 @click.group("state")
@@ -28,13 +29,13 @@ def show_cmd(app):
 
 
 @command.command("set")
-@click.option("--focus", default=None)
-@click.option("--active-candidates", default=None, help="Comma-separated candidate ids.")
-@click.option("--risk-environment", default=None)
-@click.option("--attention-score", type=click.FloatRange(0, 100), default=None)
-@click.option("--mode", default=None)
-@click.option("--cognitive-load", type=click.FloatRange(0, 100), default=None)
-@click.option("--timezone", default=None, help="IANA zone, e.g. America/New_York.")
+@click.option("--focus", type=TEXT, default=None)
+@click.option("--active-candidates", type=TEXT, default=None, help="Comma-separated candidate ids.")
+@click.option("--risk-environment", type=TEXT, default=None)
+@click.option("--attention-score", type=SCORE, default=None)
+@click.option("--mode", type=TEXT, default=None)
+@click.option("--cognitive-load", type=SCORE, default=None)
+@click.option("--timezone", type=TEXT, default=None, help="IANA zone, e.g. America/New_York.")
 @pass_app
 def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone):
     """Set one or more fields of the operator state."""

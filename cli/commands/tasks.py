@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("tasks")
@@ -26,9 +27,14 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List tasks: pending first, high priority first, oldest first."""
-    from ..views import render_tasks
+    from msp.engine.reports.tasks import pending_count
 
-    render_tasks(app.format, app.workspace.tasks_list(status=status, limit=limit))
+    from ..views import empty_queue_message, render_tasks
+
+    ws = app.workspace
+    tasks = ws.tasks_list(status=status, limit=limit)
+    empty = empty_queue_message(status, pending_count(ws.db)) if not tasks and app.format == "table" else ""
+    render_tasks(app.format, tasks, empty=empty)
 
 
 def _render_decision(app, result):
@@ -38,7 +44,7 @@ def _render_decision(app, result):
 
 
 @command.command("accept")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def accept_cmd(app, task_id):
     """Accept a pending task (writes a strategy.rule.applied event)."""
@@ -46,7 +52,7 @@ def accept_cmd(app, task_id):
 
 
 @command.command("reject")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def reject_cmd(app, task_id):
     """Reject a pending task (writes a strategy.rule.applied event)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import DAY
 
 
 @click.command("today")
-@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
+@click.option("--date", "day", type=DAY, default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
 @pass_app
-def command(app, date_text):
+def command(app, day):
     """Today's workflow counts, loop conversion and the last coach insight.
 
     \b
@@ -20,4 +21,4 @@ def command(app, date_text):
     """
     from ..views import render_today
 
-    render_today(app.format, app.workspace.today(date=date_text))
+    render_today(app.format, app.workspace.today(date=day))
