@@ -138,7 +138,7 @@ def test_presence_rules(api):
     assert [(t["symbol"], t["hits"]) for t in report["top_attention"]] == [("AAPL", 2), ("NVDA", 1)]
     assert report["suggested_actions"][0] == {"label": "Review AAPL", "command": "msp trace wf-aapl",
                                               "reason": "Top attention: confidence 90 over 2 candidate(s)"}
-    with pytest.raises(package.UsageError, match="cognitive load must be between 0 and 100"):
+    with pytest.raises(package.UsageError, match="cognitive load must be at most 100, not 120"):
         api.state_set(attention_score=30, cognitive_load=120)  # out of range: nothing set
     assert api.state_show().attention_score is None
     api.state_set(attention_score=30)
