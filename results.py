@@ -9,7 +9,7 @@ output: ``python -m msp.results`` writes them to ``schemas/output/`` and
 ``msp schemas show --output NAME`` prints one.
 
 Field types mirror what the engine reads: a database timestamp is a
-``datetime`` (``Timestamp``), a ``numeric`` column a ``Decimal`` printed as a
+``datetime`` (``Timestamp``; ISO text beyond what Python holds), a ``numeric`` column a ``Decimal`` printed as a
 JSON number (``Number``), a time the engine already formatted stays a string.
 Keys that a command prints only sometimes (``conversion``'s ``counts`` or
 ``workflows``, ``alerts trigger``'s ``journal``, ``doctor``'s ``data_dir``) are
@@ -21,12 +21,16 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, Iterator, Optional, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Iterator, Optional, TypeVar, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr, RootModel, WithJsonSchema,
                       model_serializer)
 
-Timestamp = Annotated[dt.datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json"),
+# a timestamptz Python cannot hold (the year 10000 in UTC, 1 BC) is loaded as its ISO text
+# (engine/db.py InstantLoader) and printed as it is
+Timestamp = Annotated[Union[dt.datetime, str],
+                      PlainSerializer(lambda v: v if isinstance(v, str) else v.isoformat(), return_type=str,
+                                      when_used="json"),
                       WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json"),
                    WithJsonSchema({"type": "number"}, mode="serialization")]
