@@ -20,14 +20,18 @@ from ..context import pass_app
               help="Longest accepted line.")
 @click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")
+@click.option("--from-start", is_flag=True,
+              help="Read FILEs from their first line, not from where the last run stopped.")
 @click.option("--quiet", "-q", is_flag=True, help="Print rejected lines only, no summary.")
 @pass_app
-def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
+def command(app, files, automate, batch_size, max_line_bytes, max_depth, from_start, quiet):
     """Load events from JSON Lines FILEs (or - for stdin).
 
     Bad lines are reported as FILE:LINE: path: message and quarantined
     (see `msp rejects`); good lines around them still load. Re-running the
-    same file is a no-op. Exit code 1 if any line was rejected.
+    same file is a no-op: a FILE is read from where the last run stopped
+    (a truncated, rotated or replaced file from its start). Exit code 1 if
+    any line was rejected.
 
     \b
     Example:
@@ -47,7 +51,7 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
         report = ingest(db, files, callbacks=callbacks, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth)
+                        max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start)
     summary = report.counts()
     if automate:
         from msp.engine.automations.runner import run_once
