@@ -166,15 +166,18 @@ def checked_lines(stream: BinaryIO, checker: LineChecker, first_line: int = 0,
                   ) -> Iterator[tuple[int, bytes, int, Optional[Checked]]]:
     """Yield (line number, raw line, bytes consumed, Checked) for every line;
     Checked is None for a blank line, which is not an event and not counted."""
-    check = checker.check
     for line_no, raw, over_long, consumed in read_lines(stream, checker.max_line_bytes, first_line):
-        if over_long:
-            problem = Problem("", f"line is over the {checker.max_line_bytes}-byte limit ({consumed} bytes)")
-            yield line_no, raw, consumed, Checked(errors=[problem], truncated=True)
-        elif not raw or raw.isspace():
-            yield line_no, raw, consumed, None
-        else:
-            yield line_no, raw, consumed, check(raw)
+        yield line_no, raw, consumed, check_line(checker, raw, over_long, consumed)
+
+
+def check_line(checker: LineChecker, raw: bytes, over_long: bool, consumed: int) -> Optional[Checked]:
+    """One line read as ``read_lines`` yields it, checked (None: a blank line)."""
+    if over_long:
+        problem = Problem("", f"line is over the {checker.max_line_bytes}-byte limit ({consumed} bytes)")
+        return Checked(errors=[problem], truncated=True)
+    if not raw or raw.isspace():
+        return None
+    return checker.check(raw)
 
 
 class Ingestor:
@@ -198,7 +201,7 @@ class Ingestor:
         self._optimistic = True
 
     # -- writing -------------------------------------------------------------
-    def _write(self, batch: StagedBatch, tracker: Optional[FileCheckpoint] = None,
+    def write(self, batch: StagedBatch, tracker: Optional[FileCheckpoint] = None,
                checkpoint=None) -> tuple[StagedBatch, WriteResult]:
         # optimistic COPY unless the previous batch met stored events (a re-run, say)
         after = (lambda conn, _result: tracker.save(conn, checkpoint)) if checkpoint is not None else None
@@ -206,7 +209,7 @@ class Ingestor:
         self._optimistic = result.stored_duplicates == 0
         return batch, result
 
-    def _account(self, batch: StagedBatch, result: WriteResult) -> None:
+    def account(self, batch: StagedBatch, result: WriteResult) -> None:
         """Counters move only once a batch has committed."""
         cb = self.callbacks
         report = self.report
@@ -249,12 +252,7 @@ class Ingestor:
             offset += consumed
             if checked is None:
                 continue
-            if checked.errors:
-                batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
-            else:
-                batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
-                if checked.warnings:
-                    self._warn(source, line_no, checked.warnings)
+            self.stage(batch, line_no, raw, checked)
             batch_bytes += len(raw)
             if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch, checkpoint()
@@ -262,6 +260,15 @@ class Ingestor:
                 batch_bytes = 0
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch, checkpoint()
+
+    def stage(self, batch: StagedBatch, line_no: int, raw: bytes, checked: Checked) -> None:
+        """Add a checked (non-blank) line to ``batch``: an event, or a reject."""
+        if checked.errors:
+            batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
+        else:
+            batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
+            if checked.warnings:
+                self._warn(batch.source, line_no, checked.warnings)
 
     def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
         for problem in problems:
@@ -280,10 +287,10 @@ class Ingestor:
             try:
                 for batch, checkpoint in self._batches(source, stream, tracker):
                     if pending is not None:
-                        self._account(*pending.result())
-                    pending = writer.submit(self._write, batch, tracker, checkpoint)
+                        self.account(*pending.result())
+                    pending = writer.submit(self.write, batch, tracker, checkpoint)
                 if pending is not None:
-                    self._account(*pending.result())
+                    self.account(*pending.result())
                     pending = None
             finally:
                 if pending is not None:
@@ -308,16 +315,21 @@ class Ingestor:
         return self.report
 
 
+def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:
+    """The line checker of an ingest with these limits (None: the default depth)."""
+    kwargs = {"max_line_bytes": max_line_bytes}
+    if max_depth is not None:
+        kwargs["max_depth"] = max_depth
+    return LineChecker(**kwargs)
+
+
 def ingest(db: Database, paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
            callbacks: Optional[IngestCallbacks] = None, batch_lines: int = DEFAULT_BATCH_LINES,
            max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None,
            from_start: bool = False) -> IngestReport:
     """Ingest files (``-`` for stdin) into ``db``'s workspace, each from its
     checkpoint unless ``from_start``; return the exact counts."""
-    kwargs = {"max_line_bytes": max_line_bytes}
-    if max_depth is not None:
-        kwargs["max_depth"] = max_depth
-    checker = LineChecker(**kwargs)
+    checker = make_checker(max_line_bytes, max_depth)
     return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks,
                     from_start=from_start).ingest_paths(paths, stdin)
 

@@ -12,6 +12,10 @@ from ..context import pass_app
 @click.command("automate")
 @click.option("--every", type=click.IntRange(1), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
+@click.option("--follow", is_flag=True,
+              help="Keep running and sweep as soon as new events commit (LISTEN/NOTIFY), until SIGTERM/SIGINT.")
+@click.option("--poll-seconds", default=1.0, show_default=True, type=click.FloatRange(0.05),
+              help="With --follow: sweep at least this often (all it does where notifications cannot arrive).")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
 @click.option("--since", default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
@@ -19,7 +23,7 @@ from ..context import pass_app
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="Events per batch (one transaction).")
 @pass_app
-def command(app, every, replay, since, all_workspaces, batch_size):
+def command(app, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
     """Apply the automations to new events: plans from passing candidates,
     smart alerts, journal drafts, the trade/journal lifecycle, coach analyses,
     coach tasks and journal enrichment. Each side effect happens exactly once,
@@ -29,6 +33,7 @@ def command(app, every, replay, since, all_workspaces, batch_size):
     Examples:
       msp automate                       # one sweep, for cron
       msp automate --every 60            # keep running
+      msp automate --follow              # sweep as events commit
       msp automate --replay --since 2026-11-01
     """
     from msp.engine.automations.schedule_loop import run_every
@@ -41,7 +46,18 @@ def command(app, every, replay, since, all_workspaces, batch_size):
     if since and not replay:
         raise UsageError("--since is only used with --replay")
     since_ts = parse_since(since) if since else None
+    if follow and (every or replay):
+        raise UsageError("--follow cannot be combined with --every or --replay")
     db = app.database()
+    if follow:
+        from msp.engine.automations.follow import follow as follow_events
+        from msp.engine.stopping import stop_on_signals
+
+        with stop_on_signals() as stop:
+            follow_events(db, lambda report: _render_followed(app, report), batch_size=batch_size,
+                          all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
+                          on_notice=_notice)
+        return
     if every:
         run_every(db, every, lambda report: _render(app, report, header=True), batch_size=batch_size,
                   all_workspaces=all_workspaces)
@@ -67,3 +83,21 @@ def _render(app, report, header: bool = False) -> None:
                         [[s["automation"], safe_text(s["item"]), s["reason"]] for s in report.skipped]))
         if report.skipped_total > len(report.skipped):
             out.print(f"… and {report.skipped_total - len(report.skipped)} more skipped")
+
+
+def _render_followed(app, report) -> None:
+    """A followed sweep that did something: one JSON line, one CSV row, or a table."""
+    if not report.counts["events_scanned"]:
+        return
+    if app.format == "json":
+        import orjson
+
+        print(orjson.dumps(report.as_dict()).decode(), flush=True)
+    else:
+        _render(app, report, header=True)
+
+
+def _notice(message: str) -> None:
+    import sys
+
+    print(f"msp: {message}", file=sys.stderr, flush=True)
