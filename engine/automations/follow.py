@@ -34,6 +34,7 @@ from .runner import RunReport, run_once
 CHANNEL = "msp_events"
 TOKEN_PREFIX = "msp.follow-token:"
 TOKEN_WAIT_SECONDS = 2.0
+LISTEN_SETTLE_SECONDS = 0.2
 DEFAULT_POLL_SECONDS = 1.0
 LISTEN_STEP_SECONDS = 0.1  # how often a wait for notifications looks at ``stop``
 
@@ -52,8 +53,10 @@ class Wakeups:
         try:
             conn.execute(f"LISTEN {CHANNEL}")
             token = f"{TOKEN_PREFIX}{uuid.uuid4().hex}"
-            # sent by the other connection: through a transaction pool it reaches this one only if
-            # notifications really are delivered to listeners
+            # Sent by the other connection, a moment later: a pool in transaction mode passes a
+            # notification on only while the server connection is still linked to this client (just
+            # after LISTEN returns, sometimes), never once it is back in the pool.
+            stopper.wait(LISTEN_SETTLE_SECONDS)
             db.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, token))
             deadline = time.monotonic() + TOKEN_WAIT_SECONDS
             while not stopper.requested():
