@@ -28,6 +28,8 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Optional
 
+from pydantic import BaseModel
+
 from .automations.runner import RunReport, sweep_workspace
 from .checkpoints import FileCheckpoint
 from .db import Database
@@ -43,6 +45,26 @@ IDLE_SLEEP_SECONDS = 0.01  # between looks at files that had nothing new
 SKIP_CHUNK = 1 << 20
 
 
+class FollowSummary(BaseModel):
+    """The summary ``msp ingest --follow --format json`` prints when it stops:
+    the ingest counts and the sweeps' counters (zero without ``--automate``)."""
+
+    read: int
+    ingested: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    warnings: int
+    checkpoint_skipped: int
+    events_scanned: int = 0
+    auto_plans_created: int = 0
+    auto_alerts_created: int = 0
+    auto_journal_drafts_created: int = 0
+    auto_coach_analyses_generated: int = 0
+    auto_coach_action_tasks_created: int = 0
+    auto_coach_journal_updates: int = 0
+
+
 @dataclass
 class FollowReport:
     """What a follow run did: the ingest counts and, with ``automate``, the sweeps'."""
@@ -51,11 +73,11 @@ class FollowReport:
     automation: Optional[RunReport] = None
     commits: int = 0
 
-    def counts(self) -> dict:
+    def summary(self) -> FollowSummary:
         counts = self.ingest.counts()
         if self.automation is not None:
             counts.update(self.automation.counters())
-        return counts
+        return FollowSummary(**counts)
 
 
 class Tail:

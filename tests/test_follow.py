@@ -153,8 +153,11 @@ def test_ingest_follow_automate_creates_the_plan_and_alert_while_following(datab
              "the alert")
     code, out, err = stop(proc)
     assert code == 0, err
-    summary = json.loads(out)
-    assert (summary["ingested"], summary["auto_plans_created"], summary["auto_alerts_created"]) == (1, 1, 1)
+    assert json.loads(out) == {"read": 1, "ingested": 1, "duplicates": 0, "conflicts": 0, "rejected": 0,
+                               "warnings": 0, "checkpoint_skipped": 0, "events_scanned": 3, "auto_plans_created": 1,
+                               "auto_alerts_created": 1, "auto_journal_drafts_created": 1,
+                               "auto_coach_analyses_generated": 0, "auto_coach_action_tasks_created": 0,
+                               "auto_coach_journal_updates": 0}
 
 
 def test_automate_follow_sweeps_when_events_commit_and_stops_on_sigterm(database_url, workspace, tmp_path):
@@ -201,3 +204,31 @@ def test_several_followers_at_once_create_each_side_effect_once(database_url, wo
     assert {k: len(v) for k, v in followed.items()} == {k: len(v) for k, v in alone.items()}
     assert followed == alone
     assert stored(database_url, workspace) == n
+
+
+def test_the_python_api_follows_a_file_and_sweeps_until_stopped(database_url, workspace, tmp_path):
+    import msp
+
+    path = tmp_path / "live.jsonl"
+    append(path, ev.candidate(candidate_id="c-api", workflow="wf-api"))
+    stop_ingest, stop_automate = threading.Event(), threading.Event()
+    results = {}
+    with msp.connect(database_url, workspace) as ws, msp.connect(database_url, workspace) as other:
+        runs = [threading.Thread(target=lambda: results.__setitem__("ingest", ws.ingest_follow(
+                    [str(path)], flush_ms=20, stop=stop_ingest))),
+                threading.Thread(target=lambda: results.__setitem__("automate", other.automate_follow(
+                    poll_seconds=float(POLL), stop=stop_automate)))]
+        for run in runs:
+            run.start()
+        wait_for(lambda: scalar(database_url, "SELECT count(*) FROM alerts WHERE workspace = %s", workspace) == 1)
+        stop_ingest.set()
+        stop_automate.set()
+        for run in runs:
+            run.join(WAIT_SECONDS)
+    assert results["ingest"].model_dump(mode="json") == {
+        "read": 1, "ingested": 1, "duplicates": 0, "conflicts": 0, "rejected": 0, "warnings": 0,
+        "checkpoint_skipped": 0, "events_scanned": 0, "auto_plans_created": 0, "auto_alerts_created": 0,
+        "auto_journal_drafts_created": 0, "auto_coach_analyses_generated": 0, "auto_coach_action_tasks_created": 0,
+        "auto_coach_journal_updates": 0}
+    totals = results["automate"]
+    assert (totals.notified, totals.auto_plans_created, totals.auto_alerts_created) == (not VIA_POOLER, 1, 1)

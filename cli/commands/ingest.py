@@ -93,5 +93,5 @@ def _follow(app, db, files, callbacks, *, automate, batch_size, max_line_bytes, 
         report = follow(db, files, stop=stop, flush_ms=flush_ms, automate=automate, batch_lines=batch_size,
                         max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks,
                         from_start=from_start)
-    emit_counts(app.format, report.counts(), plain=not quiet and sys.stdout.isatty())
+    emit_counts(app.format, report.summary().model_dump(mode="json"), plain=not quiet and sys.stdout.isatty())
     sys.exit(1 if report.ingest.rejected else 0)

@@ -24,6 +24,7 @@ import uuid
 from typing import Callable, Optional
 
 import psycopg
+from pydantic import BaseModel
 
 from ..db import Database, connect
 from ..errors import DatabaseError
@@ -96,13 +97,29 @@ class Wakeups:
         self.conn.close()
 
 
-def follow(db: Database, on_report: Callable[[RunReport], None], *, batch_size: int = DEFAULT_BATCH_SIZE,
-           all_workspaces: bool = False, poll_seconds: float = DEFAULT_POLL_SECONDS, stop: Stop = None,
-           on_notice: Callable[[str], None] = lambda message: None) -> int:
+class FollowTotals(BaseModel):
+    """What ``msp automate --follow`` did until it stopped: sweeps, whether it
+    was woken by notifications (or polled), and the counters summed."""
+
+    sweeps: int = 0
+    notified: bool = False
+    events_scanned: int = 0
+    auto_plans_created: int = 0
+    auto_alerts_created: int = 0
+    auto_journal_drafts_created: int = 0
+    auto_coach_analyses_generated: int = 0
+    auto_coach_action_tasks_created: int = 0
+    auto_coach_journal_updates: int = 0
+
+
+def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report: None, *,
+           batch_size: int = DEFAULT_BATCH_SIZE, all_workspaces: bool = False,
+           poll_seconds: float = DEFAULT_POLL_SECONDS, stop: Stop = None,
+           on_notice: Callable[[str], None] = lambda message: None) -> FollowTotals:
     """Sweep now, then whenever events commit (or every ``poll_seconds``) until
-    ``stop``; return the number of sweeps."""
+    ``stop``; return the totals."""
     stopper = Stopper(stop)
-    sweeps = 0
+    totals = FollowTotals()
     wakeups: Optional[Wakeups] = None
     said_polling = False
     try:
@@ -114,8 +131,11 @@ def follow(db: Database, on_report: Callable[[RunReport], None], *, batch_size: 
                         said_polling = True
                         on_notice(f"notifications do not reach this connection (a pooler in transaction mode?): "
                                   f"polling every {poll_seconds:g}s")
+                totals.notified = wakeups is not None
                 report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopper)
-                sweeps += 1
+                totals.sweeps += 1
+                for key, value in report.counters().items():
+                    setattr(totals, key, getattr(totals, key) + value)
                 on_report(report)
                 if wakeups is not None:
                     wakeups.wait(poll_seconds, stopper)
@@ -132,4 +152,4 @@ def follow(db: Database, on_report: Callable[[RunReport], None], *, batch_size: 
     finally:
         if wakeups is not None:
             wakeups.close()
-    return sweeps
+    return totals
