@@ -21,6 +21,7 @@ from .base import Outcome, Scope, emit
 NAME = "coach_analysis"
 COUNTER = "auto_coach_analyses_generated"
 UNIQUE_KEY = "close event_id"
+TRIGGERS = ("trade.closed",)
 
 
 ANALYZE_AFTER = 1000  # closes projected at once before the planner needs fresh statistics

@@ -14,6 +14,7 @@ from .base import Outcome, Scope, emit
 NAME = "coach_tasks"
 COUNTER = "auto_coach_action_tasks_created"
 UNIQUE_KEY = "task_id"
+TRIGGERS = ("coach.analysis.generated",)
 
 
 def apply(conn, scope: Scope) -> Outcome:

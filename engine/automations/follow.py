@@ -79,18 +79,15 @@ class Wakeups:
         deadline = time.monotonic() + seconds
         woken = False
         while not stopper.requested():
-            left = deadline - time.monotonic()
-            if woken:
-                left = 0.0  # drain what is already here, then sweep once for all of it
-            elif left <= 0:
-                return False
-            got = False
-            for note in self.conn.notifies(timeout=min(LISTEN_STEP_SECONDS, left) if left else 0.0):
-                got = True
-                if not note.payload.startswith(TOKEN_PREFIX) and self.workspace in (None, note.payload):
-                    woken = True
-            if woken and not got:
+            if woken:  # take what else is already here (one sweep serves it all), without waiting
+                for note in self.conn.notifies(timeout=0):
+                    pass
                 return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            for note in self.conn.notifies(timeout=min(LISTEN_STEP_SECONDS, left), stop_after=1):
+                woken = not note.payload.startswith(TOKEN_PREFIX) and self.workspace in (None, note.payload)
         return woken
 
     def close(self) -> None:

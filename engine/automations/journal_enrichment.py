@@ -15,6 +15,7 @@ from .base import Outcome, Scope, skipped
 NAME = "journal_enrichment"
 COUNTER = "auto_coach_journal_updates"
 UNIQUE_KEY = "(journal_id, analysis_id)"
+TRIGGERS = ("coach.analysis.generated",)
 
 
 def apply(conn, scope: Scope) -> Outcome:

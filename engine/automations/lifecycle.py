@@ -16,6 +16,8 @@ from .base import Outcome, Scope
 NAME = "lifecycle"
 COUNTER = None  # the lifecycle has no counter of its own in DESIGN §5
 UNIQUE_KEY = "trade_id / journal_id / workspace"
+TRIGGERS = ("trade.executed", "trade.updated", "trade.closed", "journal.updated", "journal.completed",
+            "operator.context.updated")
 STATEMENTS = ("open_positions", "quote_positions", "close_positions", "upsert_journal",
               "complete_journal", "operator_context")
 

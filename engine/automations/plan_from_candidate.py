@@ -14,6 +14,7 @@ from .base import Outcome, Scope, emit, skipped
 NAME = "plan_from_candidate"
 COUNTER = "auto_plans_created"
 UNIQUE_KEY = "candidate_id"
+TRIGGERS = ("candidate.created",)
 
 
 def apply(conn, scope: Scope) -> Outcome:

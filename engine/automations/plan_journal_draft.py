@@ -14,6 +14,7 @@ from .base import Outcome, Scope, emit
 NAME = "plan_journal_draft"
 COUNTER = "auto_journal_drafts_created"
 UNIQUE_KEY = "plan_id"
+TRIGGERS = ("trade.plan.created",)
 
 
 def apply(conn, scope: Scope) -> Outcome:

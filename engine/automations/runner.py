@@ -9,7 +9,13 @@ then moves the checkpoint, and commits side effects and checkpoint together;
 a crash loses the whole batch and the next sweep redoes it.  Every side effect
 also has a unique key, so a replay or several runners at once create each
 exactly once.  Events the automations emit get seqs above the batch and are
-picked up by the next batch of the same sweep.
+picked up by a further pass in the same transaction while the batch has room,
+else by the next batch of the same sweep.
+
+Each automation names the event types it acts on (``TRIGGERS``: its
+statements read only those types within the batch); a batch holding none of
+them skips it.  A follower's sweep of a few new events (a candidate, then its
+plan) runs two or three automations, not seven.
 """
 
 from __future__ import annotations
@@ -60,9 +66,14 @@ class RunReport:
         return {**self.counts, "skipped": self.skipped, "skipped_total": self.skipped_total}
 
 
-def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunReport) -> None:
+def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, types: list, report: RunReport) -> None:
+    """Apply every automation with something to act on among the batch's event ``types``
+    (a small batch, as a follower sweeps, needs two or three of the seven)."""
     report.counts["events_scanned"] += scanned
+    present = set(types or ())
     for automation in AUTOMATIONS:
+        if present.isdisjoint(automation.TRIGGERS):
+            continue
         outcome = automation.apply(conn, scope)
         if automation.COUNTER:
             report.counts[automation.COUNTER] += outcome.created
@@ -74,18 +85,32 @@ def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunRepo
 
 
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
-    """Process the next batch after the checkpoint; False when there was nothing to do."""
+    """Process the next batch after the checkpoint; False when there was nothing to do.
+
+    The events the automations emit are processed in the same transaction, pass
+    after pass, while the batch holds fewer than ``batch_size`` events: a plan
+    and its alert commit together, and a follower's sweep of a few new events
+    is one transaction."""
     with workspace_transaction(conn, workspace):
         lock_writers(conn, workspace)
         params = {"workspace": workspace}
         conn.execute(query("runner.ensure_checkpoint"), params)
-        lo = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-        hi, scanned = conn.execute(query("runner.batch_end"),
-                                   {**params, "lo": lo, "limit": 2**62, "size": batch_size}).fetchone()
-        if hi is None:
+        lo = hi = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+        total = 0
+        while total < batch_size:
+            end, scanned, types = conn.execute(query("runner.batch_end"), {
+                **params, "lo": hi, "limit": 2**62, "size": batch_size - total}).fetchone()
+            if end is None:
+                break
+            if not total:
+                _refresh_statistics_if_due(conn, workspace, lo, report)
+            emitted = report.emitted
+            _apply(conn, Scope(workspace, hi, end), scanned, types, report)
+            hi, total = end, total + scanned
+            if report.emitted == emitted:
+                break  # nothing of ours to follow up; whatever others commit waits for the next batch
+        if not total:
             return False
-        _refresh_statistics_if_due(conn, workspace, lo, report)
-        _apply(conn, Scope(workspace, lo, hi), scanned, report)
         conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
     report.batches += 1
     return True
@@ -115,11 +140,11 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
             params = {"workspace": workspace}
             conn.execute(query("runner.ensure_checkpoint"), params)
             limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-            hi, scanned = conn.execute(query("runner.batch_end"),
-                                       {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
+            hi, scanned, types = conn.execute(query("runner.batch_end"),
+                                              {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
             if hi is None:
                 return
-            _apply(conn, Scope(workspace, lo, hi, since), scanned, report)
+            _apply(conn, Scope(workspace, lo, hi, since), scanned, types, report)
         report.batches += 1
         lo = hi
 

@@ -14,6 +14,7 @@ from .base import Outcome, Scope, skipped
 NAME = "smart_alert"
 COUNTER = "auto_alerts_created"
 UNIQUE_KEY = "plan_id"
+TRIGGERS = ("trade.plan.created",)
 
 
 def apply(conn, scope: Scope) -> Outcome:

@@ -8,9 +8,10 @@ SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR 
 
 -- name: batch_end
 -- The seq that closes the next batch of at most %(size)s events after %(lo)s,
--- and how many events the batch holds.
-SELECT max(seq), count(*) FROM (
-    SELECT seq FROM workflow_events
+-- how many events the batch holds, and their types (an automation none of
+-- whose TRIGGERS is among them has nothing to do in it).
+SELECT max(seq), count(*), array_agg(DISTINCT event_type) FROM (
+    SELECT seq, event_type FROM workflow_events
     WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(limit)s
     ORDER BY seq
     LIMIT %(size)s
