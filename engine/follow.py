@@ -22,6 +22,7 @@ starts from the checkpoint.  A lost database connection ends the run (exit
 from __future__ import annotations
 
 import os
+import stat
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -346,8 +347,9 @@ def follow(db: Database, paths: Iterable[str], *, stop: Stop = None, flush_ms: i
            on_commit: Optional[Callable[[FollowReport], None]] = None) -> FollowReport:
     """Follow ``paths`` (named files, not stdin) until ``stop``; return the exact counts of the run."""
     paths = check_sources(paths)
-    if STDIN in paths:
-        raise UsageError("--follow reads named files, not stdin")
+    for path in paths:
+        if path == STDIN or not stat.S_ISREG(os.stat(path).st_mode):
+            raise UsageError(f"--follow reads regular files, not {'stdin' if path == STDIN else path}")
     checker = make_checker(max_line_bytes, max_depth)
     return Follower(db, paths, checker=checker, batch_lines=batch_lines, flush_ms=flush_ms, automate=automate,
                     callbacks=callbacks, from_start=from_start, on_commit=on_commit).run(stop)

@@ -16,6 +16,7 @@ in its own transaction.  stdin has no checkpoint.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -302,12 +303,14 @@ class Ingestor:
                 self.ingest_stream(STDIN_SOURCE, stdin or sys.stdin.buffer)
             else:
                 with open(path, "rb") as stream:
-                    tracker = FileCheckpoint.open(self.db.conn, self.db.workspace, path, stream.fileno(),
-                                                  self.from_start)
-                    stream.seek(tracker.start_offset)
-                    self.report.checkpoint_skipped += tracker.start_line
-                    if tracker.start_offset and self.callbacks.on_progress:
-                        self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
+                    tracker = None  # a pipe (``<(zcat …)``) has no checkpoint, as stdin
+                    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                        tracker = FileCheckpoint.open(self.db.conn, self.db.workspace, path, stream.fileno(),
+                                                      self.from_start)
+                        stream.seek(tracker.start_offset)
+                        self.report.checkpoint_skipped += tracker.start_line
+                        if tracker.start_offset and self.callbacks.on_progress:
+                            self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
                     self.ingest_stream(path, stream, tracker)
         if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
             with workspace_transaction(self.db.conn, self.db.workspace):

@@ -149,3 +149,22 @@ def test_checkpoints_are_per_workspace(msp, conn, workspace, tmp_path):
     summary(msp, path)
     other = msp("--format", "json", "ingest", path, workspace_name=workspace + "_b").json()
     assert (other["ingested"], other["checkpoint_skipped"]) == (2, 0)
+
+
+def test_a_pipe_has_no_checkpoint(msp, conn, workspace, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    def feed():
+        with open(fifo, "w") as f:
+            f.write(ev.jsonl(sig(1), sig(2)))
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = msp("--format", "json", "ingest", str(fifo))
+    writer.join()
+    assert (result.exit_code, result.json()["ingested"], result.json()["checkpoint_skipped"]) == (0, 2, 0), result.stderr
+    assert conn.execute("SELECT count(*) FROM ingest_checkpoints WHERE workspace = %s", (workspace,)).fetchone()[0] == 0
+    follow = msp("ingest", "--follow", str(fifo))
+    assert follow.exit_code == 2 and follow.stderr == f"msp: error: --follow reads regular files, not {fifo}\n"
