@@ -30,7 +30,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import orjson
 import psycopg
@@ -178,20 +180,27 @@ def latency_run(server: str, label: str, commands: list[list[str]], rate: int, d
     ]
 
 
-def growth_run(server: str, lines: int) -> list[str]:
-    url = common.scratch_database(server, "growth")
+@contextmanager
+def scratch(server: str, label: str) -> Iterator[tuple[str, Path]]:
+    """A scratch database and a temporary directory, both gone afterwards."""
+    url = common.scratch_database(server, label)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "day.jsonl"
-            n = workload.write_jsonl(path, lines, prefix="g", seed=31)
-            first_s, first = msp(url, WORKSPACE, "ingest", str(path))
-            more = Path(tmp) / "more.jsonl"
-            workload.write_jsonl(more, 1_000, prefix="h", seed=32)
-            with open(path, "ab") as f:
-                f.write(more.read_bytes())
-            grown_s, grown = msp(url, WORKSPACE, "ingest", str(path))
+            yield url, Path(tmp)
     finally:
         common.drop_database(server, url)
+
+
+def growth_run(server: str, lines: int) -> list[str]:
+    with scratch(server, "growth") as (url, tmp):
+        path = tmp / "day.jsonl"
+        n = workload.write_jsonl(path, lines, prefix="g", seed=31)
+        first_s, first = msp(url, WORKSPACE, "ingest", str(path))
+        more = tmp / "more.jsonl"
+        workload.write_jsonl(more, 1_000, prefix="h", seed=32)
+        with open(path, "ab") as f:
+            f.write(more.read_bytes())
+        grown_s, grown = msp(url, WORKSPACE, "ingest", str(path))
     assert grown["checkpoint_skipped"] == n and grown["ingested"] == grown["read"], grown
     return [f"| {n:,}-line file, first ingest | {first['read']:,} read | {first_s:.1f} s | |",
             f"| the same file grown by {grown['read']:,} lines | {grown['read']:,} read, "
@@ -200,17 +209,13 @@ def growth_run(server: str, lines: int) -> list[str]:
 
 
 def duplicates_run(server: str, events: int) -> list[str]:
-    url = common.scratch_database(server, "dups")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "in.jsonl"
-            n = workload.write_jsonl(path, events, prefix="d", seed=41)
-            with open(path, "rb") as f:
-                fresh_s, fresh = msp(url, WORKSPACE, "ingest", "-", stdin=f)
-            with open(path, "rb") as f:
-                dup_s, dup = msp(url, WORKSPACE, "ingest", "-", stdin=f)
-    finally:
-        common.drop_database(server, url)
+    with scratch(server, "dups") as (url, tmp):
+        path = tmp / "in.jsonl"
+        n = workload.write_jsonl(path, events, prefix="d", seed=41)
+        with open(path, "rb") as f:
+            fresh_s, fresh = msp(url, WORKSPACE, "ingest", "-", stdin=f)
+        with open(path, "rb") as f:
+            dup_s, dup = msp(url, WORKSPACE, "ingest", "-", stdin=f)
     assert fresh["ingested"] == n and dup["duplicates"] == n and dup["conflicts"] == 0, (fresh, dup)
     return [f"| {n:,} events on stdin, fresh | {fresh['ingested']:,} ingested | {fresh_s:.1f} s | |",
             f"| the same again, all duplicates | {dup['duplicates']:,} duplicates | {dup_s:.1f} s | "

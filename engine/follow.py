@@ -29,8 +29,9 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Optional
 
-from pydantic import BaseModel
+from pydantic import create_model
 
+from .automations.follow import SweepCounters
 from .automations.runner import RunReport, sweep_workspace
 from .checkpoints import FileCheckpoint
 from .db import Database
@@ -46,24 +47,12 @@ IDLE_SLEEP_SECONDS = 0.01  # between looks at files that had nothing new
 SKIP_CHUNK = 1 << 20
 
 
-class FollowSummary(BaseModel):
+IngestCounts = create_model("IngestCounts", **{name: (int, ...) for name in IngestReport().counts()})
+
+
+class FollowSummary(SweepCounters, IngestCounts):  # fields: the ingest counts first (pydantic: last base first)
     """The summary ``msp ingest --follow --format json`` prints when it stops:
     the ingest counts and the sweeps' counters (zero without ``--automate``)."""
-
-    read: int
-    ingested: int
-    duplicates: int
-    conflicts: int
-    rejected: int
-    warnings: int
-    checkpoint_skipped: int
-    events_scanned: int = 0
-    auto_plans_created: int = 0
-    auto_alerts_created: int = 0
-    auto_journal_drafts_created: int = 0
-    auto_coach_analyses_generated: int = 0
-    auto_coach_action_tasks_created: int = 0
-    auto_coach_journal_updates: int = 0
 
 
 @dataclass

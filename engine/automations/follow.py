@@ -24,13 +24,13 @@ import uuid
 from typing import Callable, Optional
 
 import psycopg
-from pydantic import BaseModel
+from pydantic import create_model
 
 from ..db import Database, connect
 from ..errors import DatabaseError
 from ..stopping import Stop, Stopper
 from . import DEFAULT_BATCH_SIZE
-from .runner import RunReport, run_once
+from .runner import COUNTERS, RunReport, run_once
 
 CHANNEL = "msp_events"
 TOKEN_PREFIX = "msp.follow-token:"
@@ -94,19 +94,16 @@ class Wakeups:
         self.conn.close()
 
 
-class FollowTotals(BaseModel):
-    """What ``msp automate --follow`` did until it stopped: sweeps, whether it
-    was woken by notifications (or polled), and the counters summed."""
+# The runner's counters as a model (zero by default), for the followers' results.
+SweepCounters = create_model("SweepCounters", **{name: (int, 0) for name in COUNTERS})
+
+
+class FollowTotals(SweepCounters):
+    """What ``msp automate --follow`` did until it stopped: the counters summed
+    over its sweeps, how many sweeps, and whether notifications woke it (or it polled)."""
 
     sweeps: int = 0
     notified: bool = False
-    events_scanned: int = 0
-    auto_plans_created: int = 0
-    auto_alerts_created: int = 0
-    auto_journal_drafts_created: int = 0
-    auto_coach_analyses_generated: int = 0
-    auto_coach_action_tasks_created: int = 0
-    auto_coach_journal_updates: int = 0
 
 
 def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report: None, *,
