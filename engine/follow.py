@@ -26,8 +26,8 @@ import stat
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable, Optional
+from dataclasses import dataclass
+from typing import BinaryIO, Iterable, Optional
 
 from pydantic import create_model
 
@@ -193,7 +193,6 @@ class _Staging:
     since: float = 0.0
     checkpoint: object = None
     tracker: Optional[FileCheckpoint] = None
-    pending_lines: list = field(default_factory=list)
 
     def lines(self) -> int:
         return self.batch.staged + len(self.batch.rejects)
@@ -204,15 +203,13 @@ class Follower:
 
     def __init__(self, db: Database, paths: Iterable[str], *, checker: Optional[LineChecker] = None,
                  batch_lines: int = DEFAULT_BATCH_LINES, flush_ms: int = DEFAULT_FLUSH_MS, automate: bool = False,
-                 callbacks: Optional[IngestCallbacks] = None, from_start: bool = False,
-                 on_commit: Optional[Callable[[FollowReport], None]] = None):
+                 callbacks: Optional[IngestCallbacks] = None, from_start: bool = False):
         self.db = db
         self.ingestor = Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks)
         self.tails = [Tail(p, db.workspace, self.ingestor.checker.max_line_bytes) for p in paths]
         self.flush_seconds = flush_ms / 1000
         self.automate = automate
         self.from_start = from_start
-        self.on_commit = on_commit
         self.report = FollowReport(self.ingestor.report, RunReport(workspaces=[db.workspace]) if automate else None)
         self.staging = {id(t): self._new_staging(t) for t in self.tails}
 
@@ -232,8 +229,6 @@ class Follower:
         if swept is not None:
             self.report.automation.add(swept)
         self.report.commits += 1
-        if self.on_commit is not None:
-            self.on_commit(self.report)
 
     # -- reader --------------------------------------------------------------
     def _read(self, tail: Tail, final: bool = False) -> bool:
@@ -332,8 +327,7 @@ class Follower:
 def follow(db: Database, paths: Iterable[str], *, stop: Stop = None, flush_ms: int = DEFAULT_FLUSH_MS,
            automate: bool = False, batch_lines: int = DEFAULT_BATCH_LINES,
            max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None,
-           callbacks: Optional[IngestCallbacks] = None, from_start: bool = False,
-           on_commit: Optional[Callable[[FollowReport], None]] = None) -> FollowReport:
+           callbacks: Optional[IngestCallbacks] = None, from_start: bool = False) -> FollowReport:
     """Follow ``paths`` (named files, not stdin) until ``stop``; return the exact counts of the run."""
     paths = check_sources(paths)
     for path in paths:
@@ -341,4 +335,4 @@ def follow(db: Database, paths: Iterable[str], *, stop: Stop = None, flush_ms: i
             raise UsageError(f"--follow reads regular files, not {'stdin' if path == STDIN else path}")
     checker = make_checker(max_line_bytes, max_depth)
     return Follower(db, paths, checker=checker, batch_lines=batch_lines, flush_ms=flush_ms, automate=automate,
-                    callbacks=callbacks, from_start=from_start, on_commit=on_commit).run(stop)
+                    callbacks=callbacks, from_start=from_start).run(stop)
