@@ -1,4 +1,4 @@
--- Ingest checkpoints per source file (engine/checkpoints.py, migrations/012).
+-- Ingest checkpoints per source file (engine/checkpoints.py, migrations/013).
 
 -- name: read
 SELECT device, inode, byte_offset, line_no, head_sha256, tail_sha256
