@@ -118,7 +118,8 @@ def main() -> None:
                          f"{inc['events_scanned']:,} scanned | {incremental_s:.2f} | whole process |")
         common.record(f"automate — {dt.date.today()}, PostgreSQL {common.server_version(url)}", lines + [
             "",
-            f"Sweep / ingest: {sweep_s / ingest_s:.2f}× (target ≤ 2 → {'met' if sweep_s <= 2 * ingest_s else 'NOT met'}); "
+            f"Sweep / ingest: {sweep_s / ingest_s:.2f}× "
+            f"(target ≤ 2 → {'met' if sweep_s <= 2 * ingest_s else 'NOT met'}); "
             f"writing the sweep's output alone (raw COPY) / ingest: {floor_s / ingest_s:.2f}×; "
             f"incremental sweep {incremental_s:.2f} s (target < 2 s → {'met' if incremental_s < 2 else 'NOT met'}).",
         ])
