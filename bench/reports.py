@@ -72,6 +72,7 @@ def report_calls():
     from msp.engine.reports.conversion import conversion
     from msp.engine.reports.operator import surface
     from msp.engine.reports.presence import presence
+    from msp.engine.reports.review import review
     from msp.engine.reports.tasks import list_tasks
     from msp.engine.reports.today import today
     from msp.engine.reports.trace import trace
@@ -87,6 +88,10 @@ def report_calls():
         "presence": (lambda db: presence(db, now=now), ["presence"]),
         "tasks list": (lambda db: list_tasks(db, "pending", 20), ["tasks", "list"]),
         "trace": (lambda db: trace(db, "awf1000"), ["trace", "awf1000"]),
+        "review --week": (lambda db: review(db, week=str(REPORT_DATE), tz="America/New_York"),
+                          ["review", "--week", str(REPORT_DATE), "--tz", "America/New_York"]),
+        "review --month": (lambda db: review(db, month=REPORT_DATE.strftime("%Y-%m"), tz="America/New_York"),
+                           ["review", "--month", REPORT_DATE.strftime("%Y-%m"), "--tz", "America/New_York"]),
         OPERATOR: (
             lambda db: surface(db, REPORT_DATE, "America/New_York", now=now),
             ["operator", "--date", str(REPORT_DATE), "--tz", "America/New_York"]),

@@ -22,6 +22,8 @@ COMMANDS = {
     "demo": ("demo", "Set up, load the example day, run the automations and show the loop.", "msp demo"),
     "ingest": ("ingest", "Load workflow events from JSONL files or stdin (-).",
                "msp ingest fixtures/trading_day.jsonl --automate"),
+    "import": ("import_", "Import a backtest's trades, broker fills or TradingView alerts as workflows.",
+               "msp import fills trades.csv --broker ibkr --tz America/New_York"),
     "validate": ("validate", "Check JSONL files against the schemas, without a database.",
                  "msp validate events.jsonl"),
     "schemas": ("schemas", "List event types or show one type's schema.", "msp schemas show candidate.created"),
@@ -41,8 +43,12 @@ COMMANDS = {
     "trace": ("trace", "Show a workflow's event chain as a tree.", "msp trace wf-2026-11-20-nvda-0935"),
     "operator": ("operator", "The whole operator surface on one screen (--watch to refresh).",
                  "msp operator --watch 5"),
-    "migrate": ("migrate", "Apply database migrations, or --check them (for CI).", "msp migrate --check"),
+    "migrate": ("migrate", "Apply database migrations, --check them (CI), show --status or a --dry-run.",
+                "msp migrate --status"),
+    "review": ("review", "The weekly/monthly review: metrics, charts, edge, leak, accepted rules.",
+               "msp review --week 2026-11-20"),
     "doctor": ("doctor", "Show the database, server version, workspace and migration level in use.", "msp doctor"),
+    "server": ("server", "Show or stop msp's own embedded PostgreSQL server.", "msp server status"),
 }
 
 EPILOG = """\b
@@ -55,8 +61,19 @@ Examples:
 """
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (``msp demo | head -1``).  Not an OSError, so
+    click (which turns EPIPE into exit 1) lets it through to ``main``."""
+
+
 class LazyGroup(click.Group):
     """Imports a command's module only when that command runs (fast --help)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise PipeClosed() from None
 
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -140,9 +157,13 @@ def main(argv=None) -> None:
     try:
         args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
         code = cli.main(args=args, prog_name="msp", standalone_mode=False)
+        sys.stdout.flush()  # here, so a reader gone by now is a closed pipe like any other
         sys.exit(code if isinstance(code, int) else 0)
-    except SystemExit:
+    except SystemExit as exit_:
+        _flush_or_pipe_closed(exit_)
         raise  # before the clauses below: evaluating them imports the driver (190 ms of `msp --help`)
+    except (PipeClosed, BrokenPipeError):
+        _pipe_closed()
     except click.exceptions.Abort:
         click.echo("msp: interrupted", err=True)
         sys.exit(130)
@@ -170,6 +191,29 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("msp: interrupted", err=True)
         sys.exit(130)
+
+
+EXIT_PIPE_CLOSED = 128 + 13  # killed by SIGPIPE, as the shell reports it: `cmd | head -1` stays quiet
+
+
+def _pipe_closed() -> None:
+    """The reader of stdout is gone: exit 141, silently.  stdout is pointed at
+    /dev/null first, so the interpreter's last flush cannot complain either."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(EXIT_PIPE_CLOSED)
+
+
+def _flush_or_pipe_closed(exit_: SystemExit) -> None:
+    """A command that ends with sys.exit (ingest's exit 1, say) still flushes what it printed."""
+    try:
+        sys.stdout.flush()
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(0)
+        _pipe_closed()
+    except (OSError, ValueError, AttributeError):
+        pass

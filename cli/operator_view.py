@@ -7,10 +7,11 @@ It is assembled from the report views — the same panels ``msp today`` and
 from __future__ import annotations
 
 from rich.console import Group
-from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
+from msp.engine.reports.rates import count_stages
+
+from .render import panel, rich_text
 from .views import conversion_bars, counts_strip, insight_panel, presence_view, tasks_view
 
 EMPTY_HELP = ("Nothing here yet for this workspace and day.\n\n"
@@ -20,12 +21,12 @@ EMPTY_HELP = ("Nothing here yet for this workspace and day.\n\n"
 
 
 def sources_table(rows: list[dict]):
-    table = Table(title="Signal sources", title_justify="left")
+    table = Table(title=rich_text("Signal sources"), title_justify="left")
     for column in ("source", "signal type", "signals", "pass", "watch", "fail", "plans"):
         table.add_column(column, justify="right" if column not in ("source", "signal type") else "left")
     for r in rows:
-        table.add_row(Text(r["source"]), Text(r["signal_type"] or "—"), str(r["signals"]), str(r["passed"]),
-                      str(r["watched"]), str(r["failed"]), str(r["plans"]))
+        table.add_row(rich_text(r["source"]), rich_text(r["signal_type"] or "—"),
+                      *[rich_text(r[k]) for k in ("signals", "passed", "watched", "failed", "plans")])
     return table
 
 
@@ -33,17 +34,17 @@ def operator_view(view: dict):
     from msp.engine.reports.operator import is_empty
 
     day = view["today"]
-    header = Text(f"msp operator — {day['date']} ({day['tz']})", style="bold")
+    header = rich_text(f"msp operator — {day['date']} ({day['tz']})", style="bold")
     if is_empty(view):
-        return Group(header, Panel(Text(EMPTY_HELP), title="Getting started", title_align="left"))
+        return Group(header, panel(rich_text(EMPTY_HELP), "Getting started"))
     queue = view["coach_queue"]
     parts = [
         header,
-        Panel(counts_strip(day["counts"]), title="Today's workflow", title_align="left"),
-        Panel(conversion_bars(day["conversion"]), title="Loop conversion", title_align="left"),
+        panel(counts_strip(day["counts"]), "Today's workflow"),
+        panel(conversion_bars(day["conversion"], count_stages(day["counts"])), "Loop conversion"),
         insight_panel(day["last_coach_insight"]),
         tasks_view(queue, title=f"Coach action queue ({view['presence']['pending_tasks']} pending)", commands=True)
-        if queue else Panel(Text("No pending tasks.", style="dim"), title="Coach action queue", title_align="left"),
+        if queue else panel(rich_text("No pending tasks.", style="dim"), "Coach action queue"),
         presence_view(view["presence"]),
     ]
     if view["sources"]:

@@ -2,15 +2,20 @@
 
 Each report has a ``*_panel`` (a rich renderable, reused by ``msp operator``)
 and a ``render_*`` that prints it in the chosen format.  Text from the
-database goes through ``safe_text`` and ``Text`` — never rich markup — so
-stored strings cannot restyle or escape the terminal.
+database goes through ``safe_text`` (``rich_text``, ``table``, ``panel``) —
+never rich markup — so stored strings cannot restyle or escape the terminal.
+``render.Output`` prints the same renderables as plain text in a pipe; a
+renderable that lays itself out for a terminal says what a pipe gets
+(``__plain__``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .render import cell, console, emit_csv, emit_json, safe_text, table
+from msp.engine.reports.rates import count_stages
+
+from .render import cell, console, emit_csv, emit_json, panel, rich_text, safe_text, table
 
 STATE_STYLE = {"risk_on": "bold green", "risk_off": "bold red", "balanced": "yellow", "neutral": "dim",
                "expansion": "bold magenta", "compression": "cyan", "normal": "white"}
@@ -22,10 +27,7 @@ COUNT_LABELS = [("signals", "Signals"), ("candidates", "Candidates"), ("plans", 
                 ("auto_journal_drafts", "Journal drafts"), ("coach_journal_updates", "Coach notes")]
 
 
-def _text(value: Any, style: str = ""):
-    from rich.text import Text
-
-    return Text(safe_text(value), style=style)
+_text = rich_text
 
 
 def fmt_number(value: Any) -> str:
@@ -38,47 +40,115 @@ def fmt_number(value: Any) -> str:
 
 # -- today ---------------------------------------------------------------------
 
-def counts_strip(counts: dict):
-    """Two rows of counters: the loop itself, then the follow-up work it triggered."""
-    from rich.console import Group
-    from rich.table import Table
+class CountsStrip:
+    """Two rows of counters — the loop itself, then the follow-up work it triggered —
+    stacked into more rows when the window is too narrow for a row, so no label is
+    ever cut.  In a pipe (``__plain__``) each row is whole, whatever the width."""
 
-    rows = []
-    for labels in (COUNT_LABELS[:6], COUNT_LABELS[6:]):
+    def __init__(self, counts: dict):
+        self.groups = [[(label, counts[k]) for k, label in labels if k in counts]
+                       for labels in (COUNT_LABELS[:6], COUNT_LABELS[6:])]
+
+    @staticmethod
+    def _strip(cells):
+        from rich.table import Table
+
         strip = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
-        present = [(k, label) for k, label in labels if k in counts]
-        for _, label in present:
-            strip.add_column(label, justify="right", min_width=8)
-        strip.add_row(*[_text(counts[k], "bold cyan" if counts[k] else "dim") for k, _ in present])
-        rows.append(strip)
-    return Group(*rows)
+        for label, _ in cells:
+            strip.add_column(label, justify="right", min_width=8, no_wrap=True)
+        strip.add_row(*[_text(value, "bold cyan" if value else "dim") for _, value in cells])
+        return strip
+
+    def _rows(self, width: int | None):
+        for cells in self.groups:
+            row, used = [], 0
+            for label, value in cells:
+                need = max(len(label), len(str(value)), 8) + (2 if row else 0)  # a column and its gap
+                if row and width is not None and used + need > width:
+                    yield self._strip(row)
+                    row, used = [], 0
+                    need -= 2
+                row.append((label, value))
+                used += need
+            if row:
+                yield self._strip(row)
+
+    def __plain__(self):
+        from rich.console import Group
+
+        return Group(*self._rows(None))
+
+    def __rich_console__(self, console, options):
+        yield from self._rows(options.max_width)
 
 
-def conversion_bars(conversion: dict, stages: list | None = None, width: int = 24):
-    from rich.table import Table
+def counts_strip(counts: dict) -> CountsStrip:
+    return CountsStrip(counts)
 
-    grid = Table(box=None, show_header=False, pad_edge=False)
-    grid.add_column("rate")
-    grid.add_column("bar")
-    grid.add_column("pct", justify="right")
-    grid.add_column("of", style="dim")
-    by_rate = {s["rate"]: s for s in stages or []}
-    for name, pct in conversion.items():
-        filled = int(round(min(pct, 100.0) / 100 * width))
-        bar = _text("█" * filled, "green" if pct >= 50 else "yellow" if pct >= 20 else "red")
-        bar.append("░" * (width - filled), style="dim")
-        stage = by_rate.get(name)
-        grid.add_row(name, bar, f"{pct:.1f}%", f"{stage['converted']}/{stage['reached']}" if stage else "")
-    return grid
+
+def rate_cell(pct: float, stage: dict | None) -> str:
+    """A rate as table text: ``n/a`` when it had nothing to divide (JSON and CSV keep 0.0)."""
+    return "n/a" if stage is not None and not stage["reached"] else f"{pct:.1f}%"
+
+
+class ConversionGrid:
+    """The six rates: name, bar, percent and converted/reached.  On a terminal the
+    bars take what width is left (24 cells at most, none below 8) so nothing is
+    cut; in a pipe (``__plain__``) the figures alone, whole."""
+
+    BAR_MAX, BAR_MIN = 24, 8
+
+    def __init__(self, conversion: dict, stages: list | None = None):
+        by_rate = {s["rate"]: s for s in stages or []}
+        self.rows = [(name, pct, rate_cell(pct, by_rate.get(name)),
+                      f"{by_rate[name]['converted']}/{by_rate[name]['reached']}" if name in by_rate else "")
+                     for name, pct in conversion.items()]
+
+    def _grid(self, bar_width: int):
+        from rich.table import Table
+
+        grid = Table(box=None, show_header=False, pad_edge=False)
+        grid.add_column("rate", no_wrap=True)
+        if bar_width:
+            grid.add_column("bar", no_wrap=True)
+        grid.add_column("pct", justify="right", no_wrap=True)
+        grid.add_column("of", style="dim", justify="right", no_wrap=True)
+        for name, pct, shown, of in self.rows:
+            cells = [_text(name)]
+            if bar_width:
+                filled = int(round(min(pct, 100.0) / 100 * bar_width))
+                bar = _text("█" * filled, "green" if pct >= 50 else "yellow" if pct >= 20 else "red")
+                bar.append("░" * (bar_width - filled), style="dim")
+                cells.append(bar)
+            grid.add_row(*cells, _text(shown), _text(of))
+        return grid
+
+    def __plain__(self):
+        return self._grid(0)
+
+    def __rich_console__(self, console, options):
+        widths = [max((len(row[i]) for row in self.rows), default=0) for i in (0, 2, 3)]
+        room = options.max_width - sum(widths) - 2 * len(widths)  # the bar column and its gap
+        yield self._grid(min(self.BAR_MAX, room) if room >= self.BAR_MIN else 0)
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widths = [max((len(row[i]) for row in self.rows), default=0) for i in (0, 2, 3)]
+        least = sum(widths) + 2 * (len(widths) - 1)
+        return Measurement(least, least + 2 + self.BAR_MAX).with_maximum(options.max_width)
+
+
+def conversion_bars(conversion: dict, stages: list | None = None) -> ConversionGrid:
+    return ConversionGrid(conversion, stages)
 
 
 def insight_panel(insight: dict | None):
-    from rich.panel import Panel
     from rich.table import Table
 
     if insight is None:
-        return Panel(_text("No coach analysis yet today. Close a trade and run `msp automate`.", "dim"),
-                     title="Last coach insight", title_align="left")
+        return panel(_text("No coach analysis yet today. Close a trade and run `msp automate`.", "dim"),
+                     "Last coach insight")
     body = Table.grid(padding=(0, 2))
     body.add_column()
     body.add_column()
@@ -92,17 +162,15 @@ def insight_panel(insight: dict | None):
         line = _text(f"[{rec['priority']}] ", PRIORITY_STYLE.get(rec["priority"], ""))
         line.append(safe_text(f"{rec['action']}: {rec['detail']}"))
         body.add_row("", line)
-    return Panel(body, title="Last coach insight", title_align="left")
+    return panel(body, "Last coach insight")
 
 
 def today_view(report: dict):
     from rich.console import Group
-    from rich.panel import Panel
 
     return Group(
-        Panel(counts_strip(report["counts"]), title=f"Today's workflow — {report['date']} ({report['tz']})",
-              title_align="left"),
-        Panel(conversion_bars(report["conversion"]), title="Loop conversion", title_align="left"),
+        panel(counts_strip(report["counts"]), f"Today's workflow — {report['date']} ({report['tz']})"),
+        panel(conversion_bars(report["conversion"], count_stages(report["counts"])), "Loop conversion"),
         insight_panel(report["last_coach_insight"]),
     )
 
@@ -129,18 +197,15 @@ def render_conversion(fmt: str, report: dict) -> None:
         emit_csv(["rate", "percent", "converted", "reached"],
                  [(s["rate"], report["conversion"][s["rate"]], s["converted"], s["reached"]) for s in report["stages"]])
     else:
-        from rich.panel import Panel
-
         mode = "per-workflow cohorts" if report["mode"] == "cohort" else "count ratios"
         title = f"Loop conversion, {report['from']} → {report['to']} ({report['tz']}, {mode})"
-        console().print(Panel(conversion_bars(report["conversion"], report["stages"]), title=title, title_align="left"))
+        console().print(panel(conversion_bars(report["conversion"], report["stages"]), title))
 
 
 # -- presence --------------------------------------------------------------------
 
 def presence_view(report: dict):
     from rich.console import Group
-    from rich.panel import Panel
     from rich.table import Table
 
     head = Table.grid(padding=(0, 2))
@@ -158,7 +223,7 @@ def presence_view(report: dict):
     actions = table("Suggested actions", ["action", "run", "why"],
                     [[a["label"], _text(a["command"], "bold"), a["reason"]] for a in report["suggested_actions"]])
     parts.append(actions)
-    return Panel(Group(*parts), title="Operator presence", title_align="left")
+    return panel(Group(*parts), "Operator presence")
 
 
 def render_presence(fmt: str, report: dict) -> None:
@@ -182,7 +247,7 @@ TASK_COLUMNS = ["task_id", "status", "priority", "action", "symbol", "detail", "
 def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: bool = False):
     from rich.table import Table
 
-    t = Table(title=title, title_justify="left")
+    t = Table(title=_text(title), title_justify="left")
     if commands:  # the queue as a to-do list: what to do and the exact command to decide it
         for column in ("priority", "action", "symbol", "decide with"):
             t.add_column(column, no_wrap=column == "decide with")
@@ -206,7 +271,7 @@ def render_tasks(fmt: str, tasks: list[dict]) -> None:
     elif fmt == "csv":
         emit_csv(TASK_COLUMNS, ([t.get(c) for c in TASK_COLUMNS] for t in tasks))
     elif not tasks:
-        console().print("No tasks. The coach suggests tasks after trades close (msp automate).", markup=False)
+        console().print("No tasks. The coach suggests tasks after trades close (msp automate).")
     else:
         console().print(tasks_view(tasks))
 

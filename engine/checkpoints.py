@@ -1,6 +1,6 @@
 """Ingest checkpoints: how far ``msp ingest FILE`` has committed each file.
 
-A checkpoint (table ``ingest_checkpoints``, migrations/013) is the byte
+A checkpoint (table ``ingest_checkpoints``, migrations/014) is the byte
 offset and line number just past the last committed newline of a file, with
 a fingerprint that proves a later run reads the same file: its device and
 inode, and SHA-256 hashes of its first 4 KiB and of the 4 KiB before the

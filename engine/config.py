@@ -1,8 +1,8 @@
 """Settings: which database, which workspace, which time zone, which output format.
 
 Each comes from its command-line option, else its environment variable, else
-a default (DESIGN §2, §6).  ``Settings`` is the one object the CLI hands to
-the engine.
+a default (README.md).  ``Settings`` is the one object the CLI hands to the
+engine.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ and turning driver failures into one-line, password-free messages (exit 3).
 Nothing here keeps session state across transactions, so msp works through a
 PgBouncer pool in transaction mode: no server-side prepared statements
 (``prepare_threshold=None``), workspace settings by ``set_config(..., true)``
-(transaction-local) and only transaction-scoped advisory locks.
+(transaction-local, ``engine/sql/session.sql``) and only transaction-scoped
+advisory locks.
 """
 
 from __future__ import annotations
@@ -17,29 +18,11 @@ import psycopg
 
 from .config import Settings
 from .errors import DatabaseError
+from .sql import query
 
 CONNECT_TIMEOUT_SECONDS = 10
 
 APP_ROLE = "msp_app"  # the role row-level security binds (migrations/008_row_level_security.sql)
-
-# The workspace for this transaction only, and — where the app role exists and
-# the login role may take it — the app role too, so the workspace policies
-# apply even to a superuser or owner login (a second wall behind every query's
-# own workspace filter).  And no JIT: msp's statements are index-backed look-ups
-# and batch-sized writes, and compiling one (100–400 ms) costs more than running
-# it; a large table's row estimates can still cross jit_above_cost for a query
-# that reads little (measured: `conversion --cohort` 20 ms → 400 ms at 6.6M events).
-NO_JIT = "set_config('jit', 'off', true)"
-SET_WORKSPACE = f"""
-SELECT set_config('msp.workspace', %s, true), {NO_JIT},
-       CASE WHEN to_regrole('{APP_ROLE}') IS NULL THEN NULL
-            WHEN CASE WHEN current_setting('server_version_num')::integer >= 160000
-                      THEN pg_has_role(current_user, '{APP_ROLE}', 'SET')  -- 16+: membership may not allow SET ROLE
-                      ELSE pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') END
-            THEN set_config('role', '{APP_ROLE}', true)
-       END
-"""
-
 
 def resolve_url(settings: Settings) -> str:
     """The URL msp connects to: the configured one, else the embedded server's."""
@@ -122,16 +105,8 @@ def connect(url: str) -> psycopg.Connection:
 def workspace_transaction(conn: psycopg.Connection, workspace: str) -> Iterator[psycopg.Connection]:
     """One transaction with ``msp.workspace`` set for its duration only."""
     with conn.transaction():
-        conn.execute(SET_WORKSPACE, (workspace,))
+        conn.execute(query("session.enter_workspace"), {"workspace": workspace})
         yield conn
-
-
-# An ingest batch's transaction: the workspace, and the login role (PostgreSQL
-# refuses COPY FROM under row-level security).  Returns the role it replaced.
-SET_WORKSPACE_AS_LOGIN = f"""
-SELECT was.role, set_config('msp.workspace', %s, true), set_config('role', 'none', true), {NO_JIT}
-FROM (SELECT current_setting('role') AS role OFFSET 0) AS was
-"""
 
 
 @contextmanager
@@ -142,10 +117,10 @@ def login_role_transaction(conn: psycopg.Connection, workspace: str) -> Iterator
     transaction it is a savepoint, and the outer transaction gets its role back."""
     nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     with conn.transaction():
-        previous = conn.execute(SET_WORKSPACE_AS_LOGIN, (workspace,)).fetchone()[0]
+        previous = conn.execute(query("session.enter_workspace_as_login"), {"workspace": workspace}).fetchone()[0]
         yield conn
         if nested:
-            conn.execute("SELECT set_config('role', %s, true)", (previous,))
+            conn.execute(query("session.set_role"), {"role": previous})
 
 
 @contextmanager
@@ -154,10 +129,10 @@ def as_login_role(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
     owner-only maintenance statement (ANALYZE), then take the app role again.
     It runs in a savepoint, so a failure rolls the role back with it."""
     with conn.transaction():
-        previous = conn.execute("SELECT current_setting('role')").fetchone()[0]
-        conn.execute("SELECT set_config('role', 'none', true)")
+        previous = conn.execute(query("session.current_role")).fetchone()[0]
+        conn.execute(query("session.set_role"), {"role": "none"})
         yield conn
-        conn.execute("SELECT set_config('role', %s, true)", (previous,))
+        conn.execute(query("session.set_role"), {"role": previous})
 
 
 class Database:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .db import APP_ROLE, Database, describe_target, mask_url, workspace_transaction
+from .db import APP_ROLE, Database, describe_target, fetch_one, mask_url, workspace_transaction
 from .migrations import applied_versions, load_migrations
+from .sql import query
 
 
 def diagnose(db: Database) -> dict:
@@ -14,7 +15,7 @@ def diagnose(db: Database) -> dict:
         "database": mask_url(db.url),
         "target": describe_target(db.url),
         "embedded": db.settings.database_url is None,
-        "server_version": conn.execute("SHOW server_version").fetchone()[0],
+        "server_version": conn.execute(query("doctor.server_version")).fetchone()[0],
         "workspace": db.workspace,
         "migration_level": max(applied) if applied else 0,
         "migrations_available": max((m.version for m in files), default=0),
@@ -33,13 +34,7 @@ def row_level_security(db: Database) -> dict:
     transactions run as it, and it is bound by the workspace policies."""
     conn = db.conn
     with workspace_transaction(conn, db.workspace):
-        role = conn.execute("SELECT current_user").fetchone()[0]
-        enabled = conn.execute(
-            "SELECT count(*) FILTER (WHERE c.relrowsecurity), count(*) FROM pg_class c "
-            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'workspace' AND NOT a.attisdropped "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
-            "AND c.relname <> 'workspaces'").fetchone()
-        bypass = conn.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-                              ).fetchone()[0]
-    return {"active": role == APP_ROLE and not bypass and enabled[0] == enabled[1] > 0,
-            "role": role, "tables_with_policy": enabled[0], "workspace_tables": enabled[1]}
+        wall = fetch_one(conn, query("doctor.wall"))
+    role = wall["role"]
+    return {"active": role == APP_ROLE and not wall["bypass"] and wall["with_policy"] == wall["workspace_tables"] > 0,
+            "role": role, "tables_with_policy": wall["with_policy"], "workspace_tables": wall["workspace_tables"]}

@@ -1,4 +1,5 @@
-"""The errors msp expects, each carrying its documented exit code (DESIGN §8).
+"""The errors msp expects, each carrying its documented exit code
+(docs/ARCHITECTURE.md#errors-and-exit-codes).
 
 0 ok; 1 input rejected or item not found; 2 usage error; 3 database
 unreachable or misconfigured.  The CLI turns any of these into one line on

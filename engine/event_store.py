@@ -68,10 +68,16 @@ class StagedBatch:
     rows: dict = field(default_factory=dict)  # event_id → StagedRow, in input order
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
+    warnings: list = field(default_factory=list)  # (line_no, event_id, [Problem]): told once the line is stored
     bytes_read: int = 0
+    row_events: Optional[dict] = None  # an import's batch: source row → how many events it made
+    known_events: int = 0  # an import's batch: events its rows found stored already, so did not make
     _fields: tuple = field(default=(), repr=False)  # the workspace and source as COPY fields
 
-    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict) -> None:
+    def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict,
+                  source_raw: Optional[bytes] = None) -> None:
+        """``raw`` is the event's JSON as read; ``source_raw`` the input it was made from when
+        that is not JSON (an imported CSV row), kept by the quarantine if the database refuses it."""
         first = self.rows.get(event_id)
         if first is not None:
             # two derived ids are equal only for equal content; otherwise compare the documents
@@ -95,7 +101,8 @@ class StagedBatch:
             copy_text(correlation["workflow_id"]), copy_text(correlation.get("parent_event_id")),
             actor["actor_type"].encode() if actor else b"user", copy_text(symbol), copy_text(body),
             source, b"%d\n" % line_no))
-        self.rows[event_id] = StagedRow(line_no, event_id, derived, body, row, raw)
+        self.rows[event_id] = StagedRow(line_no, event_id, derived, body, row,
+                                        raw if source_raw is None else source_raw)
 
     @property
     def staged(self) -> int:
@@ -113,6 +120,8 @@ class WriteResult:
     stored_duplicates: int = 0  # duplicates of events already in the database
     conflicts: list = field(default_factory=list)  # (line_no, event_id)
     late_rejects: list = field(default_factory=list)  # (line_no, raw, truncated, problems) refused by the database
+    duplicate_lines: list = field(default_factory=list)  # the line of every event not stored because it was there
+    not_stored: set = field(default_factory=set)  # event ids of the batch's rows that were not inserted
 
 
 def lock_writers(conn: psycopg.Connection, workspace: str) -> None:
@@ -185,6 +194,7 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
     lock_writers(conn, workspace)
     rows = list(batch.rows.values())
     result.duplicates += len(batch.repeats)
+    result.duplicate_lines.extend(line_no for line_no, _event_id, _same in batch.repeats)
     result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
     if not rows:
         return
@@ -198,10 +208,12 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
             pass
     existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
     new = [r for r in rows if r.event_id not in existing]
+    result.not_stored.update(existing)
     if new:
         _copy(conn, new)
     result.ingested += len(new)
     result.duplicates += len(rows) - len(new)
+    result.duplicate_lines.extend(r.line_no for r in rows if r.event_id in existing)
     result.stored_duplicates += len(rows) - len(new)
     result.conflicts.extend(conflicts)
 
@@ -229,6 +241,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
     with login_role_transaction(conn, workspace):
         lock_writers(conn, workspace)
         result.duplicates += len(batch.repeats)
+        result.duplicate_lines.extend(line_no for line_no, _event_id, _same in batch.repeats)
         result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
         for row in batch.rows.values():
             try:
@@ -236,7 +249,9 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                     existing, conflicts = _existing_and_conflicts(conn, workspace, [row])
                     if existing:
                         result.duplicates += 1
+                        result.duplicate_lines.append(row.line_no)
                         result.conflicts.extend(conflicts)
+                        result.not_stored.add(row.event_id)
                     else:
                         _copy(conn, [row])
                         result.ingested += 1
@@ -246,6 +261,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
                 result.late_rejects.append((row.line_no, row.raw, False, problems))
+                result.not_stored.add(row.event_id)
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)
@@ -253,12 +269,9 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
     return result
 
 
-APPEND_ONE = "SELECT %(event)s::jsonb, NULL::bigint"
-
-
 def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: str) -> bool:
-    """Store one event msp writes itself (a decision, an alert draft), after checking
-    it against the schemas.  Takes the writer lock; True if it was new."""
+    """Store one event built in this process, after checking it against the
+    schemas.  Takes the writer lock; True if it was new."""
     from .validation import LineChecker
 
     checked = LineChecker().check(orjson.dumps(event))
@@ -266,4 +279,14 @@ def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: 
         problems = "; ".join(f"{p.path}: {p.message}" for p in checked.errors)
         raise ValueError(f"msp built an invalid {event.get('event_type')} event: {problems}")
     lock_writers(conn, workspace)
-    return insert_events(conn, workspace, source, APPEND_ONE, {"event": orjson.dumps(event).decode()}) == 1
+    return insert_events(conn, workspace, source, query("events.one_event"), {"event": orjson.dumps(event).decode()}) == 1
+
+
+def append_own_event(conn: psycopg.Connection, workspace: str, source: str, statement: str, params: dict) -> dict:
+    """Store the one event msp writes after a person's decision (a task
+    decision, an alert draft): ``statement`` builds it with ``msp_event``
+    (migrations/012_event_envelope.sql), the one envelope of every event msp
+    writes itself; it is checked against the schemas before it is stored."""
+    event = conn.execute(statement, params).fetchone()[0]
+    append_event(conn, workspace, event, source)
+    return event

@@ -1,4 +1,4 @@
-"""``msp ingest``: stream JSON Lines from files or stdin into workflow events (DESIGN §4).
+"""``msp ingest``: stream JSON Lines from files or stdin into workflow events (docs/ARCHITECTURE.md#ingest).
 
 Memory stays flat whatever the input size: lines are read one at a time (an
 over-long line is skipped in chunks, never held whole) and at most two
@@ -19,10 +19,13 @@ import os
 import stat
 import sys
 import threading
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
+
+import orjson
 
 from . import statistics
 from .checkpoints import FileCheckpoint
@@ -55,6 +58,11 @@ class LineIssue:
 
 @dataclass
 class IngestReport:
+    """Exact counts of one run.  For JSON Lines a line is one event; for an import
+    (``ingest_rows``) read/ingested/duplicates/rejected count source rows — a row
+    is ingested if at least one of its events was new, a duplicate if all of them
+    were already stored — and ``events_*`` count the events themselves."""
+
     read: int = 0
     ingested: int = 0
     duplicates: int = 0
@@ -62,6 +70,8 @@ class IngestReport:
     rejected: int = 0
     warnings: int = 0
     checkpoint_skipped: int = 0  # lines of files before their checkpoint: not read this run
+    events_ingested: int = 0
+    events_duplicate: int = 0
     conflict_list: list[LineIssue] = field(default_factory=list)
     warning_list: list[LineIssue] = field(default_factory=list)
 
@@ -75,6 +85,33 @@ class IngestReport:
             "warnings": self.warnings,
             "checkpoint_skipped": self.checkpoint_skipped,
         }
+
+
+@dataclass
+class SourceRow:
+    """One row of a source that is not JSON Lines (a CSV row, a webhook body), as an
+    importer turned it into events: every event is checked against the schemas and
+    stored like an ingested line; the row is rejected whole, with its raw bytes
+    quarantined, if it has problems or any of its events fails a schema."""
+
+    line: int  # where the row starts in its file (1-based; a CSV header is line 1)
+    raw: bytes  # the row exactly as read
+    events: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # Problem(column, message)
+    warnings: list = field(default_factory=list)  # Problem(column, message)
+    columns: dict = field(default_factory=dict)  # JSON pointer prefix of an event field → the column it came from
+    bytes_read: int = 0
+    origin: str = "import"  # the format, recorded with a rejected row's errors (``msp rejects retry`` skips those)
+    known_events: int = 0  # an importer found this row's events stored already and made none (a duplicate)
+
+
+def locate(path: str, columns: dict) -> str:
+    """The source column a schema error's JSON pointer came from (longest prefix), else the pointer."""
+    best = None
+    for prefix, column in columns.items():
+        if (path == prefix or path.startswith(prefix + "/")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, column)
+    return best[1] if best else path
 
 
 @dataclass
@@ -211,28 +248,63 @@ class Ingestor:
         return batch, result
 
     def account(self, batch: StagedBatch, result: WriteResult) -> None:
-        """Counters move only once a batch has committed."""
+        """Counters move, and the batch's lines are reported (in line order), only once it has committed."""
         cb = self.callbacks
         report = self.report
         rejects = batch.rejects + result.late_rejects
-        report.read += batch.staged + len(batch.rejects)
-        report.ingested += result.ingested
-        report.duplicates += result.duplicates
-        report.rejected += len(rejects)
+        if batch.row_events is None:
+            report.read += batch.staged + len(batch.rejects)
+            report.ingested += result.ingested
+            report.duplicates += result.duplicates
+            report.rejected += len(rejects)
+        else:
+            self._account_rows(batch, result)
+        told = []  # (line_no, order, callback, issue)
         for line_no, _raw, _trunc, problems in rejects:
-            if cb.on_reject:
-                for problem in problems:
-                    cb.on_reject(LineIssue(batch.source, line_no, problem["path"], problem["message"]))
+            for problem in problems:
+                told.append((line_no, 0, cb.on_reject, LineIssue(batch.source, line_no, problem["path"],
+                                                                  problem["message"])))
         for line_no, event_id in result.conflicts:
             report.conflicts += 1
             issue = LineIssue(batch.source, line_no, "/event_id",
                               f"conflict: event {event_id} is already stored with different content (kept the stored one)")
             if len(report.conflict_list) < LIST_LIMIT:
                 report.conflict_list.append(issue)
-            if cb.on_conflict:
-                cb.on_conflict(issue)
+            told.append((line_no, 1, cb.on_conflict, issue))
+        for issue in self._stored_warnings(batch, result):
+            report.warnings += 1
+            if len(report.warning_list) < LIST_LIMIT:
+                report.warning_list.append(issue)
+            told.append((issue.line, 2, cb.on_warning, issue))
+        for _line, _order, callback, issue in sorted(told, key=lambda t: t[:2]):
+            if callback:
+                callback(issue)
         if cb.on_progress:
             cb.on_progress(batch.bytes_read)
+
+    def _account_rows(self, batch: StagedBatch, result: WriteResult) -> None:
+        report = self.report
+        late = {line_no for line_no, *_ in result.late_rejects}
+        duplicate_events = Counter(result.duplicate_lines)
+        rows = {line: n for line, n in batch.row_events.items() if line not in late}
+        duplicates = sum(1 for line, n in rows.items() if duplicate_events[line] >= n)
+        report.read += len(batch.row_events) + len(batch.rejects)
+        report.ingested += len(rows) - duplicates
+        report.duplicates += duplicates
+        report.rejected += len(batch.rejects) + len(late)
+        report.events_ingested += result.ingested
+        report.events_duplicate += result.duplicates + batch.known_events
+
+    @staticmethod
+    def _stored_warnings(batch: StagedBatch, result: WriteResult) -> Iterator[LineIssue]:
+        """Warnings only for the lines this run stored as new events: a line seen
+        before (a re-run, a repeat in the file) was warned about when it was stored,
+        so cron stays silent, and the summary's count is what was printed."""
+        for line_no, event_id, problems in batch.warnings:
+            row = batch.rows.get(event_id)
+            if row is not None and row.line_no == line_no and event_id not in result.not_stored:
+                for problem in problems:
+                    yield LineIssue(batch.source, line_no, problem.path, problem.message)
 
     # -- reading -------------------------------------------------------------
     def _batches(self, source: str, stream: BinaryIO, tracker: Optional[FileCheckpoint] = None,
@@ -268,25 +340,68 @@ class Ingestor:
             batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
         else:
             batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
-            if checked.warnings:
-                self._warn(batch.source, line_no, checked.warnings)
+            if checked.warnings:  # told once the batch commits, if this line stored its event
+                batch.warnings.append((line_no, checked.event_id, checked.warnings))
 
-    def _warn(self, source: str, line_no: int, problems: list[Problem]) -> None:
-        for problem in problems:
-            self.report.warnings += 1
-            issue = LineIssue(source, line_no, problem.path, problem.message)
-            if len(self.report.warning_list) < LIST_LIMIT:
-                self.report.warning_list.append(issue)
-            if self.callbacks.on_warning:
-                self.callbacks.on_warning(issue)
+    def _row_batches(self, source: str, rows: Iterable[SourceRow]) -> Iterator[StagedBatch]:
+        def new_batch() -> StagedBatch:
+            batch = StagedBatch(source, self.db.workspace)
+            batch.row_events = {}
+            return batch
+
+        check = self.checker.check
+        batch, batch_bytes = new_batch(), 0
+        for row in rows:
+            batch.bytes_read += row.bytes_read
+            problems = list(row.problems)
+            accepted = []
+            if not problems:
+                for event in row.events:
+                    body = orjson.dumps(event)
+                    checked = check(body)
+                    if checked.errors:
+                        problems.extend(Problem(locate(p.path, row.columns), p.message) for p in checked.errors)
+                    else:
+                        accepted.append((checked, body))
+            if problems:
+                batch.add_reject(row.line, row.raw, False, [{**p.as_dict(), "import": row.origin} for p in problems])
+            else:
+                for checked, body in accepted:
+                    batch.add_event(row.line, checked.event_id, checked.derived_id, body, checked.event,
+                                    source_raw=row.raw)
+                    if checked.warnings:
+                        batch.warnings.append((row.line, checked.event_id,
+                                               [Problem(locate(p.path, row.columns), p.message)
+                                                for p in checked.warnings]))
+                batch.row_events[row.line] = len(accepted)
+                batch.known_events += row.known_events
+                if row.warnings and accepted:  # told with the row's first event, once it is stored
+                    batch.warnings.append((row.line, accepted[0][0].event_id, list(row.warnings)))
+            batch_bytes += len(row.raw) + sum(len(body) for _c, body in accepted)
+            if len(batch.row_events) + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
+                yield batch
+                batch, batch_bytes = new_batch(), 0
+        if batch.staged or batch.rejects or batch.bytes_read:
+            yield batch
 
     def ingest_stream(self, source: str, stream: BinaryIO, tracker: Optional[FileCheckpoint] = None) -> None:
         """Read, validate and write one stream (from ``tracker``'s start, saving its
         checkpoints); parse batch N+1 while batch N is written."""
+        self._write_batches(self._batches(source, stream, tracker), tracker)
+
+    def ingest_rows(self, source: str, rows: Iterable[SourceRow]) -> IngestReport:
+        """Validate and write the events an importer made from a source's rows, counting rows."""
+        self._write_batches((batch, None) for batch in self._row_batches(source, rows))
+        self.refresh_statistics()
+        return self.report
+
+    def _write_batches(self, batches: Iterable[tuple[StagedBatch, object]],
+                       tracker: Optional[FileCheckpoint] = None) -> None:
+        """Write (batch, checkpoint) pairs, each checkpoint saved in its batch's transaction."""
         with short_switch_interval(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
             pending: Optional[Future] = None
             try:
-                for batch, checkpoint in self._batches(source, stream, tracker):
+                for batch, checkpoint in batches:
                     if pending is not None:
                         self.account(*pending.result())
                     pending = writer.submit(self.write, batch, tracker, checkpoint)
@@ -312,10 +427,14 @@ class Ingestor:
                         if tracker.start_offset and self.callbacks.on_progress:
                             self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
                     self.ingest_stream(path, stream, tracker)
-        if self.report.ingested >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
-            with workspace_transaction(self.db.conn, self.db.workspace):
-                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=self.report.ingested)
+        self.refresh_statistics()
         return self.report
+
+    def refresh_statistics(self) -> None:
+        added = self.report.events_ingested or self.report.ingested
+        if added >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
+            with workspace_transaction(self.db.conn, self.db.workspace):
+                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=added)
 
 
 def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:

@@ -1,4 +1,4 @@
-"""``msp migrate --check``: prove the migrations are well-formed and idempotent (DESIGN §7).
+"""``msp migrate --check``: prove the migrations are well-formed and idempotent (docs/ARCHITECTURE.md#migrations).
 
 Static: file names numbered 001… without gaps or duplicates; every statement
 parses with sqlglot (postgres dialect) *and* with PostgreSQL's own grammar
@@ -6,9 +6,12 @@ parses with sqlglot (postgres dialect) *and* with PostgreSQL's own grammar
 trigger functions, policies, …) is reported, never counted as a pass, and
 pglast has the final word on syntax; every CREATE is guarded (IF NOT EXISTS
 or OR REPLACE); no unguarded destructive statement (DROP without IF EXISTS,
-TRUNCATE, DELETE without WHERE, ALTER … DROP without IF EXISTS); no CREATE
-INDEX CONCURRENTLY (migrations run in one transaction); applied files'
-checksums unchanged.
+TRUNCATE, DELETE without WHERE, ALTER … DROP without IF EXISTS); CONCURRENTLY
+only in a file marked ``-- msp: no-transaction`` (the others run in one
+transaction); applied files' checksums unchanged.
+
+Lock safety: squawk lints every file for the target's PostgreSQL version
+(engine/migration_lint.py).  Every finding is ``FILE:LINE: rule: message``.
 
 Dynamic: on a scratch database of the same server, apply everything, snapshot
 the catalog with queries (not pg_dump, whose \\restrict key is random), run
@@ -18,16 +21,19 @@ indexes.  Sequence positions are ignored (ON CONFLICT advances them).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
-from typing import Optional
+from typing import Literal, Optional
 
 import psycopg
+from psycopg import sql
+from pydantic import BaseModel
 
-from .migrations import MIGRATION_FILE, migration_files
+from .errors import DatabaseError
+from .migration_files import MIGRATION_FILE, checksum, migration_files, parse_migration
+from .migrations import execute_statements
+from .sql import query
 
 GUARDED_CREATES = {
     # pglast node → attribute that must be true
@@ -37,26 +43,31 @@ GUARDED_CREATES = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(BaseModel, frozen=True):
+    """One finding: ``FILE:LINE: rule: message`` (line 1-based; 0 when it concerns no line)."""
+
     file: str
+    line: int = 0
+    rule: str
+    severity: Literal["error", "warning"] = "error"
     message: str
-    severity: str = "error"
-
-
-@dataclass
-class CheckReport:
-    findings: list = field(default_factory=list)
-    files_checked: int = 0
-    statements_checked: int = 0
 
     @property
-    def ok(self) -> bool:
-        return not any(f.severity == "error" for f in self.findings)
+    def location(self) -> str:
+        name = self.file or "migrations"
+        return f"{name}:{self.line}" if self.line else name
 
-    def as_dict(self) -> dict:
-        return {"ok": self.ok, "files": self.files_checked, "statements": self.statements_checked,
-                "findings": [{"file": f.file, "severity": f.severity, "message": f.message} for f in self.findings]}
+
+class CheckReport(BaseModel):
+    """What ``msp migrate --check`` found; ``model_dump(mode="json")`` is its ``--format json``."""
+
+    ok: bool
+    files: int
+    statements: int
+    pg_version: str
+    squawk: bool  # whether the squawk lint ran
+    dynamic: bool  # whether the double run on a scratch database ran
+    findings: list[Finding]
 
 
 def _first_words(sql: str, n: int = 6) -> str:
@@ -69,16 +80,19 @@ def _numbering(files: list[tuple[str, str]]) -> list[Finding]:
     for name, _ in files:
         match = MIGRATION_FILE.match(name)
         if not match:
-            findings.append(Finding(name, "file name must be NNN_snake_case_name.sql"))
+            findings.append(Finding(file=name, rule="msp-numbering",
+                                    message="file name must be NNN_snake_case_name.sql"))
             continue
         number = int(match.group(1))
         if number in seen:
-            findings.append(Finding(name, f"duplicate migration number {number:03d} (also {seen[number]})"))
+            findings.append(Finding(file=name, rule="msp-numbering",
+                                    message=f"duplicate migration number {number:03d} (also {seen[number]})"))
         seen.setdefault(number, name)
     expected = 1
     for number in sorted(seen):
         if number != expected:
-            findings.append(Finding(seen[number], f"numbering gap: expected {expected:03d}, found {number:03d}"))
+            findings.append(Finding(file=seen[number], rule="msp-numbering",
+                                    message=f"numbering gap: expected {expected:03d}, found {number:03d}"))
         expected = number + 1
     return findings
 
@@ -92,34 +106,41 @@ def _policy_dropped_first(node, earlier: str) -> bool:
                      earlier, re.I) is not None
 
 
-def _guard_findings(name: str, index: int, node, text: str, earlier: str = "") -> list[Finding]:
+def _guard_findings(name: str, index: int, line: int, node, text: str, earlier: str = "",
+                    transactional: bool = True) -> list[Finding]:
     kind = type(node).__name__
     where = f"statement {index} ({_first_words(text)})"
     findings = []
+
+    def add(rule: str, message: str) -> None:
+        findings.append(Finding(file=name, line=line, rule=rule, message=f"{where}: {message}"))
+
     if kind in GUARDED_CREATES and not getattr(node, GUARDED_CREATES[kind], False):
-        findings.append(Finding(name, f"{where}: CREATE without IF NOT EXISTS / OR REPLACE is not idempotent"))
-    if kind == "IndexStmt" and getattr(node, "concurrent", False):
-        findings.append(Finding(name, f"{where}: CREATE INDEX CONCURRENTLY cannot run inside the migration "
-                                      "transaction (and a failed one leaves an invalid index)"))
+        add("msp-unguarded-create", "CREATE without IF NOT EXISTS / OR REPLACE is not idempotent")
+    concurrent = getattr(node, "concurrent", False) or any(
+        getattr(p, "defname", "") == "concurrently" for p in getattr(node, "params", None) or ())
+    if concurrent and transactional:
+        command = {"IndexStmt": "CREATE INDEX", "DropStmt": "DROP INDEX", "ReindexStmt": "REINDEX",
+                   "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW"}.get(kind, kind)
+        add("msp-concurrently-in-transaction", f"{command} CONCURRENTLY cannot run inside the migration "
+            "transaction: mark the file with the comment -- msp: no-transaction")
     if kind == "CreatePolicyStmt" and not _policy_dropped_first(node, earlier):
-        findings.append(Finding(name, f"{where}: CREATE POLICY has no IF NOT EXISTS form; precede it with "
-                                      "DROP POLICY IF EXISTS … ON … or create it in a DO block that checks "
-                                      "pg_policies"))
+        add("msp-unguarded-create", "CREATE POLICY has no IF NOT EXISTS form; precede it with DROP POLICY IF "
+            "EXISTS … ON … or create it in a DO block that checks pg_policies")
     if kind in ("CompositeTypeStmt", "CreateEnumStmt", "CreateDomainStmt"):
-        findings.append(Finding(name, f"{where}: has no IF NOT EXISTS form; wrap it in a DO block that checks "
-                                      "the catalog"))
+        add("msp-unguarded-create", "has no IF NOT EXISTS form; wrap it in a DO block that checks the catalog")
     if kind == "DropStmt" and not getattr(node, "missing_ok", False):
-        findings.append(Finding(name, f"{where}: DROP without IF EXISTS"))
+        add("msp-destructive", "DROP without IF EXISTS")
     if kind == "TruncateStmt":
-        findings.append(Finding(name, f"{where}: TRUNCATE destroys data"))
+        add("msp-destructive", "TRUNCATE destroys data")
     if kind == "DeleteStmt" and getattr(node, "whereClause", None) is None:
-        findings.append(Finding(name, f"{where}: DELETE without WHERE destroys data"))
+        add("msp-destructive", "DELETE without WHERE destroys data")
     if kind == "AlterTableStmt":
         for cmd in getattr(node, "cmds", None) or ():
             sub = getattr(cmd, "subtype", None)
             sub_name = getattr(sub, "name", str(sub))
             if sub_name in ("AT_DropColumn", "AT_DropConstraint") and not getattr(cmd, "missing_ok", False):
-                findings.append(Finding(name, f"{where}: ALTER TABLE … DROP without IF EXISTS"))
+                add("msp-destructive", "ALTER TABLE … DROP without IF EXISTS")
     return findings
 
 
@@ -136,70 +157,72 @@ def static_check(files: Optional[list[tuple[str, str]]] = None,
     statements = 0
     for name, text in files:
         try:
-            parsed = pglast.parser.parse_sql(text)
+            pglast.parser.parse_sql(text)
         except pglast.parser.ParseError as exc:
-            findings.append(Finding(name, f"PostgreSQL's grammar rejects it: {exc}"))
+            line = text.count("\n", 0, exc.location) + 1 if getattr(exc, "location", None) else 0
+            findings.append(Finding(file=name, line=line, rule="msp-syntax",
+                                    message=f"PostgreSQL's grammar rejects it: {exc}"))
             continue
-        for index, raw in enumerate(parsed, start=1):
+        migration = parse_migration(name, text) or parse_migration("000_unnumbered.sql", text)
+        for index, statement in enumerate(migration.statements, start=1):
             statements += 1
-            start = raw.stmt_location or 0  # pglast reports character offsets
-            length = raw.stmt_len or (len(text) - start)
-            sql = text[start:start + length]
+            sql, line = statement.sql, statement.line
             try:
                 tree = sqlglot.parse_one(sql, read="postgres")
                 if isinstance(tree, exp.Command):
-                    findings.append(Finding(name, f"statement {index} ({_first_words(sql)}): sqlglot falls back to "
-                                                  "a generic command; checked with PostgreSQL's grammar (pglast)",
-                                            "warning"))
+                    findings.append(Finding(file=name, line=line, rule="msp-sqlglot-fallback", severity="warning",
+                                            message=f"statement {index} ({_first_words(sql)}): sqlglot falls back "
+                                                    "to a generic command; checked with PostgreSQL's grammar "
+                                                    "(pglast)"))
             except sqlglot.errors.SqlglotError as exc:
-                findings.append(Finding(name, f"statement {index} ({_first_words(sql)}): sqlglot cannot parse it "
-                                              f"({str(exc).splitlines()[0]}); PostgreSQL's grammar accepts it",
-                                        "warning"))
-            findings.extend(_guard_findings(name, index, raw.stmt, sql, text[:start]))
+                findings.append(Finding(file=name, line=line, rule="msp-sqlglot-fallback", severity="warning",
+                                        message=f"statement {index} ({_first_words(sql)}): sqlglot cannot parse "
+                                                f"it ({str(exc).splitlines()[0]}); PostgreSQL's grammar accepts it"))
+            offset = text.find(sql)
+            findings.extend(_guard_findings(name, index, line, statement.node, sql,
+                                            text[:offset if offset >= 0 else 0], migration.transactional))
     if applied:
         by_version = {int(MIGRATION_FILE.match(n).group(1)): (n, t) for n, t in files if MIGRATION_FILE.match(n)}
-        for version, checksum in sorted(applied.items()):
+        for version, recorded in sorted(applied.items()):
             if version not in by_version:
-                findings.append(Finding("", f"migration {version:03d} is applied but its file is missing"))
-            elif hashlib.sha256(by_version[version][1].encode()).hexdigest() != checksum:
-                findings.append(Finding(by_version[version][0], "changed after it was applied (checksum differs)"))
+                findings.append(Finding(file=f"{version:03d}", rule="msp-missing",
+                                        message=f"migration {version:03d} is applied but its file is missing"))
+            elif checksum(by_version[version][1]) != recorded:
+                findings.append(Finding(file=by_version[version][0], rule="msp-checksum",
+                                        message="changed after it was applied (checksum differs)"))
     return findings, statements
 
 
-CATALOG_QUERIES = {
-    "columns": """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                         pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated
-                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-                  JOIN pg_namespace n ON n.oid = c.relnamespace
-                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                  WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m')
-                  ORDER BY 1, 2""",
-    "constraints": """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-                      WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2""",
-    "indexes": """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisvalid
-                  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                  WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1""",
-    "triggers": """SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1""",
-    "functions": """SELECT p.proname, md5(pg_get_functiondef(p.oid)) FROM pg_proc p
-                    WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1, 2""",
-    "policies": """SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies
-                   WHERE schemaname = 'public' ORDER BY 1, 2""",
-    "rls": """SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
-              WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1""",
-    "privileges": """SELECT relname, relacl::text FROM pg_class
-                     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','S') ORDER BY 1""",
-    "sequences": """SELECT sequencename, data_type::text, increment_by, min_value, max_value FROM pg_sequences
-                    WHERE schemaname = 'public' ORDER BY 1""",
-    "views": """SELECT viewname, md5(definition) FROM pg_views WHERE schemaname = 'public' ORDER BY 1""",
-}
+def lint_check(files: list[tuple[str, str]], pg_version: str) -> list[Finding]:
+    """squawk's findings for the files, as errors (see engine/migration_lint.py)."""
+    from .migration_lint import SquawkMissing, lint
+
+    transactional = {}
+    for name, text in files:
+        migration = parse_migration(name, text)
+        transactional[name] = migration.transactional if migration else True
+    try:
+        found = lint(files, pg_version, transactional)
+    except SquawkMissing as exc:
+        return [Finding(file="", rule="msp-squawk", message=str(exc))]
+    return [Finding(file=f.file, line=f.line, rule=f.rule, message=f.message) for f in found]
+
+
+# The statements of engine/sql/catalog.sql, in snapshot order.
+CATALOG = ("columns", "constraints", "indexes", "triggers", "functions", "policies", "rls", "privileges",
+           "sequences", "views")
 
 
 def catalog_snapshot(conn: psycopg.Connection) -> list[str]:
     lines = []
-    for name, sql in CATALOG_QUERIES.items():
-        for row in conn.execute(sql).fetchall():
+    for name in CATALOG:
+        for row in conn.execute(query(f"catalog.{name}")).fetchall():
             lines.append(f"{name}: " + " | ".join("" if v is None else str(v) for v in row))
     return lines
+
+
+def _scratch_statement(name: str, database: str) -> sql.Composed:
+    return sql.SQL(query(f"catalog.{name}")).format(name=sql.Identifier(database))
 
 
 def _scratch_url(server_url: str, name: str) -> str:
@@ -214,43 +237,62 @@ def dynamic_check(server_url: str, files: Optional[list[tuple[str, str]]] = None
     name = f"msp_check_{uuid.uuid4().hex[:12]}"
     findings: list[Finding] = []
     with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(_scratch_statement("create_database", name))
     try:
         with psycopg.connect(_scratch_url(server_url, name), autocommit=True) as conn:
             for run in (1, 2):
                 for filename, text in files:
+                    migration = parse_migration(filename, text) or parse_migration("000_unnumbered.sql", text)
                     try:
-                        with conn.transaction():
-                            conn.execute(text)
-                    except psycopg.Error as exc:
-                        message = (exc.diag.message_primary or str(exc)).splitlines()[0]
-                        findings.append(Finding(filename, f"fails on {'first' if run == 1 else 'second'} run: "
-                                                          f"{message}"))
+                        if migration.transactional:
+                            with conn.transaction():
+                                execute_statements(conn, migration)
+                        else:
+                            execute_statements(conn, migration)
+                    except (psycopg.Error, DatabaseError) as exc:
+                        message = exc.message if isinstance(exc, DatabaseError) else \
+                            (exc.diag.message_primary or str(exc))
+                        findings.append(Finding(file=filename, rule="msp-idempotent",
+                                                message=f"fails on {'first' if run == 1 else 'second'} run: "
+                                                        f"{message.splitlines()[0]}"))
                 if run == 1:
                     first = catalog_snapshot(conn)
             second = catalog_snapshot(conn)
             if not findings and first != second:
                 only_first = [line for line in first if line not in second][:3]
                 only_second = [line for line in second if line not in first][:3]
-                findings.append(Finding("", "catalog differs after a second run: "
-                                            f"before {only_first} after {only_second}"))
+                findings.append(Finding(file="", rule="msp-idempotent", message="catalog differs after a second "
+                                        f"run: before {only_first} after {only_second}"))
             for line in second:
                 if line.startswith("indexes: ") and line.endswith("| False"):
-                    findings.append(Finding("", f"invalid index: {line.split('|')[0][9:].strip()}"))
+                    findings.append(Finding(file="", rule="msp-invalid-index",
+                                            message=f"invalid index: {line.split('|')[0][9:].strip()}"))
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(_scratch_statement("drop_database", name))
     return findings
 
 
-def run_check(database_url: str) -> CheckReport:
-    """Static checks (with the applied checksums of ``database_url``) and the dynamic check on its server."""
+def run_check(database_url: Optional[str], folder=None) -> CheckReport:
+    """Static checks (with the applied checksums of ``database_url``), squawk's lint for the
+    server's PostgreSQL version, and the dynamic check on that server.  Without a
+    database (``None``): the static checks and the lint for the oldest supported version."""
+    from .migration_lint import pg_version_of
     from .migrations import applied_versions
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        applied = applied_versions(conn)
-    files = migration_files()
+    applied, version_num = {}, None
+    if database_url is not None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            applied = applied_versions(conn)
+            version_num = int(conn.execute("SHOW server_version_num").fetchone()[0])
+    files = migration_files(folder)
+    pg_version = pg_version_of(version_num)
     findings, statements = static_check(files, applied)
-    if not any(f.severity == "error" for f in findings):
+    findings.extend(lint_check(files, pg_version))
+    errors = any(f.severity == "error" for f in findings)
+    if database_url is not None and not errors:
         findings.extend(dynamic_check(database_url, files))
-    return CheckReport(findings, len(files), statements)
+    findings.sort(key=lambda f: (f.file, f.line, f.rule))
+    ok = not any(f.severity == "error" for f in findings)
+    return CheckReport(ok=ok, files=len(files), statements=statements, pg_version=pg_version, squawk=True,
+                       dynamic=database_url is not None and not errors, findings=findings)

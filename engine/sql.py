@@ -4,7 +4,11 @@ A file holds one or more statements, each introduced by a ``-- name: NAME``
 line; ``query("file.name")`` returns that statement's text.  Statements use
 psycopg's ``%(param)s`` placeholders: always parameterized.  A statement may
 name a ``{slot}`` filled by ``compose`` with another named statement's text
-(SQL from these files only, never data).
+(SQL from these files, or a table list from ``engine/statistics.py``'s
+constants; never data).  The automations' ``{in_batch}`` slot is the one
+filter of a sweep batch (``runner.in_batch``).  A statement whose only
+variable part is an identifier (a scratch database's name) is filled by
+``psycopg.sql`` instead.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ def _file(stem: str) -> dict[str, str]:
     parts = _NAME_LINE.split(text)
     statements = {}
     for name, body in zip(parts[1::2], parts[2::2]):
-        statements[name] = body.strip().rstrip(";")
+        # Comment lines document the file, not the statement: left out, so a
+        # {slot} or a % named in a comment is never filled or read as a placeholder.
+        code = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+        statements[name] = code.strip().rstrip(";")
     return statements
 
 

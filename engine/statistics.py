@@ -13,6 +13,7 @@ from __future__ import annotations
 import psycopg
 
 from .db import as_login_role
+from .sql import compose, query
 
 BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itself
 
@@ -38,24 +39,15 @@ SWEEP_TABLES = ("closed_trades", "positions", JOURNAL_ENTRIES, "alerts", COACH_A
                 JOURNAL_ENRICHMENTS, "workflow_stages")
 
 
-# A table's statistics are stale once it has doubled (and holds 8 pages at
-# least) since its last ANALYZE, or when the writer asking added at least a
-# twentieth of the rows it had then (a new workspace's 500,000 events on six
-# million: the planner must learn that workspace exists).  The planner scales
-# row counts with a table's size by itself, but its column statistics (the
-# workspaces, the values of event_type, the range of seq) are those of the table
-# it last sampled.  Doubling keeps the total cost of a growing table's ANALYZEs
-# under twice one ANALYZE of its final size; ten thousand events added to
-# millions cost none.  Measured by the size on disk against the pages ANALYZE
-# saw, so a writer sees its own growth at once (the cumulative statistics views
-# lag behind commits).
-STALE = """
-SELECT c.relname
-FROM pg_class c
-WHERE c.oid = ANY(%(tables)s::regclass[])
-  AND (pg_relation_size(c.oid) / current_setting('block_size')::integer >= greatest(8, 2 * c.relpages)
-       OR (%(added)s > 0 AND %(added)s >= 0.05 * c.reltuples))
-"""
+# A table's statistics are stale (``statistics.stale``) once it has doubled
+# since its last ANALYZE, or when the writer asking added at least a twentieth
+# of the rows it had then (a new workspace's 500,000 events on six million: the
+# planner must learn that workspace exists).  The planner scales row counts
+# with a table's size by itself, but its column statistics (the workspaces, the
+# values of event_type, the range of seq) are those of the table it last
+# sampled.  Doubling keeps the total cost of a growing table's ANALYZEs under
+# twice one ANALYZE of its final size; ten thousand events added to millions
+# cost none.
 
 
 def _name(table: str) -> str:
@@ -67,15 +59,15 @@ def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -
     caller's transaction, as the login role: only a table's owner may);
     ``added``: the rows the caller just wrote to them.  False when the login
     role may not."""
-    stale = {row[0] for row in conn.execute(STALE, {"tables": [_name(t) for t in tables], "added": added}
-                                            ).fetchall()}
+    stale = {row[0] for row in conn.execute(query("statistics.stale"),
+                                            {"tables": [_name(t) for t in tables], "added": added}).fetchall()}
     if not stale:  # the usual answer before each batch of a catch-up: no savepoint or role switch for it
         return True
     try:
         with as_login_role(conn):
             for table in tables:
                 if _name(table) in stale:
-                    conn.execute(f"ANALYZE {table}")  # names from the constants above, never from input
+                    conn.execute(compose("statistics.analyze", table=table))  # the constants above, never input
         return True
     except psycopg.errors.InsufficientPrivilege:
         return False

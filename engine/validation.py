@@ -1,4 +1,5 @@
-"""Turning one input line into an accepted event or a list of errors (DESIGN §3, §4).
+"""Turning one input line into an accepted event or a list of errors
+(docs/ARCHITECTURE.md#events-and-their-schemas and #ingest).
 
 The hot path is cheap: ``orjson`` parses, a byte count rules out deep
 nesting for ordinary lines, and a compiled ``jsonschema-rs`` validator built

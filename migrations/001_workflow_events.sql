@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS workflow_events (
     workspace       text        NOT NULL,
     event_id        text        NOT NULL,
     event_type      text        NOT NULL,
+    -- squawk-ignore prefer-bigint-over-int -- an event type's schema version (1, 2, …), never near 2^31
     event_version   integer     NOT NULL,
     occurred_at     timestamptz NOT NULL,
     workflow_id     text        NOT NULL,

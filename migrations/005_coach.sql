@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS coach_analyses (
     trade_id        text        NOT NULL,
     symbol          text,
     workflow_id     text        NOT NULL,
+    -- squawk-ignore prefer-bigint-over-int -- the coach's sample of closes: at most 20
     sample_size     integer     NOT NULL,
     win_rate        numeric     NOT NULL,
     avg_win         numeric     NOT NULL,
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS coach_tasks (
     workspace   text        NOT NULL,
     task_id     text        NOT NULL,
     analysis_id text        NOT NULL,
+    -- squawk-ignore prefer-bigint-over-smallint -- a task's place among one analysis's few recommendations
     position    smallint    NOT NULL,
     priority    text        NOT NULL,
     action      text        NOT NULL,

@@ -51,13 +51,16 @@ ON CONFLICT DO NOTHING;
 -- expression index to a generated column.
 ALTER TABLE workflow_events
     ADD COLUMN IF NOT EXISTS plan_candidate_id text
+    -- squawk-ignore adding-field-with-default -- applied history, never edited: rewrites workflow_events under ACCESS EXCLUSIVE (statement_timeout bounds it)
     GENERATED ALWAYS AS (CASE WHEN event_type = 'trade.plan.created'
                               THEN event #>> '{payload,links,candidate_id}' END) STORED;
 
+-- squawk-ignore require-concurrent-index-creation -- indexes plan_candidate_id, added above under ACCESS EXCLUSIVE in this same transaction
 CREATE INDEX IF NOT EXISTS workflow_events_plan_candidate_id_idx
     ON workflow_events (workspace, plan_candidate_id)
     WHERE plan_candidate_id IS NOT NULL;
 
+-- squawk-ignore require-concurrent-index-deletion -- the ALTER TABLE above already holds ACCESS EXCLUSIVE on workflow_events in this transaction
 DROP INDEX IF EXISTS workflow_events_plan_candidate_idx;
 
 DO $$

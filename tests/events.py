@@ -101,3 +101,78 @@ def jsonl(*events) -> str:
 def write(path, *events) -> str:
     path.write_text(jsonl(*events))
     return str(path)
+
+
+def coach_analysis(analysis_id, *, workflow, at, trade_id="t-hist", symbol="AAPL", **payload):
+    """A coach analysis from imported history (not msp's own)."""
+    return _envelope("coach.analysis.generated", {
+        "analysis_id": analysis_id, "trade_id": trade_id, "symbol": symbol, "sample_size": 12, "win_rate": 50,
+        "avg_win": 80, "avg_loss": 60, "expectancy": 10,
+        "recommendations": [{"priority": "high", "action": "review_losers", "detail": "Look at the last losers."},
+                            {"priority": "low", "action": "rest", "detail": "Take a break."}], **payload},
+        workflow=workflow, at=at)
+
+
+def week(seed: int = 5, workflows: int = 60) -> list:
+    """A generated week of varied events, deterministic for a seed: passing,
+    watching and failing candidates of every bias, entries as a zone, a range,
+    a current price or none, trace ids and context, plans sent directly
+    (neutral and level-less too), trades won, lost and flat, quotes, journal
+    entries updated and completed, operator context, and imported analyses.
+    Every event has a fixed id (never the module's running counter), so the
+    events msp derives from it are the same whatever ran before."""
+    import datetime as dt
+    import random
+
+    rng = random.Random(seed)
+    start = dt.datetime(2026, 11, 16, 14, 30, tzinfo=dt.timezone.utc)
+    out = []
+    symbols = ["AAPL", "NVDA", "TSLA", "MSFT", "BTC-USD"]
+    for w in range(workflows):
+        t0 = start + dt.timedelta(hours=2 * w + rng.random())
+        at = lambda minutes: (t0 + dt.timedelta(minutes=minutes)).isoformat()
+        wf, sym = f"wk-{seed}-{w}", rng.choice(symbols)
+        bias = rng.choice(["bullish", "bullish", "bearish", "neutral"])
+        result = rng.choice(["pass", "pass", "pass", "watch", "fail"])
+        entry = rng.choice([round(rng.uniform(50, 500), 2), None])
+        extra = {}
+        if rng.random() < 0.3:
+            extra["context"] = {"app": {"name": "scanner", "env": "prod"}}
+        correlation_trace = rng.random() < 0.3
+        out.append(signal(sym, "long" if bias == "bullish" else "short", rng.randint(40, 95), workflow=wf, at=at(0),
+                          event_id=f"{wf}-s"))
+        cand = candidate(sym, result, rng.randint(40, 95), workflow=wf, at=at(1), candidate_id=f"c-{wf}",
+                         bias=bias, event_id=f"{wf}-c", parent=f"{wf}-s",
+                         dp=packet(sym, bias, rng.randint(5, 95), entry, id=f"dp-{wf}"), **extra)
+        if correlation_trace:
+            cand["correlation"]["trace_id"] = f"trace-{wf}"
+        out.append(cand)
+        if rng.random() < 0.15:  # a plan sent directly, sometimes for this candidate
+            direction = rng.choice(["long", "short", "neutral"])
+            plan_entry = rng.choice([{"low": 10.0, "high": 12.0}, {"current_price": 11.0}, {"zone": 10.5}, None])
+            out.append(plan(f"p-{wf}", sym, direction, workflow=wf, at=at(2), entry=plan_entry,
+                            candidate_id=f"c-{wf}" if rng.random() < 0.5 else None, event_id=f"{wf}-p"))
+        if result != "pass" or rng.random() < 0.25:
+            continue
+        side = "LONG" if bias != "bearish" else "SHORT"
+        trade, price = f"t-{wf}", round(rng.uniform(50, 500), 2)
+        out.append(executed(trade, sym, side, rng.randint(1, 50), price, workflow=wf, at=at(10),
+                            plan_id=f"plan_c-{wf}", event_id=f"{wf}-x"))
+        for k in range(rng.randint(0, 2)):
+            out.append(updated(trade, round(price * rng.uniform(0.95, 1.05), 2), workflow=wf, at=at(20 + 10 * k),
+                               event_id=f"{wf}-u{k}"))
+        pnl = rng.choice([round(rng.uniform(-300, 400), 2), 0.0])
+        if rng.random() < 0.4:
+            out.append({**journal_updated(f"j-{wf}", sym, "long", workflow=wf, at=at(30), notes="watching"),
+                        "event_id": f"{wf}-ju"})
+        out.append(closed(trade, pnl, sym, workflow=wf, at=at(60), side=side, entry=price, close=price,
+                          event_id=f"{wf}-z"))
+        if rng.random() < 0.2:
+            out.append({**journal_completed(f"j-{wf}", "win" if pnl > 0 else "loss", pnl, workflow=wf, at=at(70)),
+                        "event_id": f"{wf}-jc"})
+    out.append({**context_updated(at=start.isoformat(), focus="breakouts", attention_score=70,
+                                  timezone="America/New_York"), "event_id": f"context-{seed}"})
+    out.append({**coach_analysis(f"ca-imported-{seed}", workflow=f"wk-{seed}-0",
+                                 at=(start + dt.timedelta(days=6)).isoformat()),
+                "event_id": f"imported-analysis-{seed}"})
+    return out

@@ -5,6 +5,7 @@ the real CLI in-process or as a process."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -66,3 +67,87 @@ def run_process(args, *, input=None, env=None, timeout=120) -> subprocess.Comple
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "msp", *map(str, args)], input=input,
                           capture_output=True, env=full_env, timeout=timeout)
+
+
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>78]")
+
+
+def run_in_terminal(args, *, columns: int = 80, rows: int = 50, env=None, timeout: float = 300,
+                    program=None) -> tuple[int, str]:
+    """Run ``msp ARGS`` (or ``program ARGS``) as a process whose stdout and stderr
+    are a terminal (a pseudo-terminal ``columns`` wide); return its exit code and
+    everything it wrote, terminal escape sequences removed (carriage returns kept)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    full_env = {**os.environ, "COLUMNS": str(columns), "LINES": str(rows), "TERM": "xterm-256color",
+                **(env or {})}
+    proc = subprocess.Popen([*(program or [sys.executable, "-m", "msp"]), *map(str, args)], stdin=slave, stdout=slave,
+                            stderr=slave, env=full_env, close_fds=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return code, ESCAPES.sub("", text)
+
+
+def servers_under(base: Path, wait: float = 10.0) -> list[str]:
+    """PostgreSQL postmasters and PgBouncers still running with their files under
+    ``base`` (a test run's temporary directory), after up to ``wait`` seconds for
+    servers being stopped to finish."""
+    import time
+
+    import psutil
+
+    base_text = str(Path(base).resolve())
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for process in psutil.process_iter(["pid", "name", "cmdline"]):
+            command = process.info["cmdline"] or []
+            if command and Path(command[0]).name in ("postgres", "pgbouncer") \
+                    and any(base_text in arg for arg in command[1:]):
+                found.append(f"pid {process.info['pid']}: {' '.join(command)}")
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.2)
+
+
+def command_paths() -> set[str]:
+    """Every command and subcommand `msp --help` offers (``"tasks accept"``, ``"today"``)."""
+    import click
+
+    from msp.cli.main import COMMANDS, cli
+
+    paths = set()
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            paths.update(f"{name} {sub}" for sub in command.list_commands(ctx))
+        else:
+            paths.add(name)
+    return paths

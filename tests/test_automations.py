@@ -1,4 +1,4 @@
-"""The automations of DESIGN §5 against a real server: outcomes, exactly-once, crashes, concurrency."""
+"""The automations (docs/ARCHITECTURE.md#the-automations) against a real server: outcomes, exactly-once, crashes, concurrency."""
 
 import json
 from decimal import Decimal
@@ -341,12 +341,15 @@ def test_every_loop_stops_cleanly_on_sigterm(database_url, workspace, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "msp", "--database-url", database_url, "--workspace", workspace,
                              "automate", "--every", "1", "--format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.5)
+    guard = threading.Timer(120, proc.kill)  # a loop that never prints must not hang the suite
+    guard.start()
+    first_two = [proc.stdout.readline(), proc.stdout.readline()]  # two sweeps, one JSON line each (flushed)
+    guard.cancel()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert b"Traceback" not in err
-    assert out.count(b'"events_scanned"') >= 2
+    assert all(json.loads(line)["events_scanned"] == 0 for line in first_two + out.splitlines())
 
 
 def test_alert_trigger_and_auto_log(msp, conn, workspace, tmp_path):
@@ -425,18 +428,33 @@ def _plan_nodes(node):
 def test_the_plan_check_probes_its_index_whatever_the_statistics_say(msp, conn, workspace, tmp_path):
     """"A plan for this candidate already exists" is a per-candidate index probe:
     as an anti-join, with statistics that had not yet seen the sweep's own plans,
-    the planner rescanned every plan of the workspace once per candidate."""
-    from msp.engine.sql import query
+    the planner rescanned every plan of the workspace once per candidate.  And
+    under row-level security (the app role) every probe can use its index: an
+    expression with md5 in it could not, and scanned the events per candidate."""
+    from msp.engine.automations.base import batch_query
+    from msp.engine.db import workspace_transaction
+    from msp.engine.sql import compose
 
     ingest(msp, tmp_path, *[ev.candidate("NVDA", "pass", 80, workflow=f"wf-{i}", candidate_id=f"c-{i}")
-                            for i in range(3)])
+                            for i in range(200)])
     automate(msp)
-    with conn.transaction():
-        conn.execute("SELECT set_config('msp.workspace', %s, true)", (workspace,))
-        plan = conn.execute("EXPLAIN (FORMAT JSON) " + query("plan_from_candidate.plan_events"),
-                            {"workspace": workspace, "lo": 0, "hi": 2**62, "since": None}).fetchone()[0]
-    node_types = {node["Node Type"] + " " + node.get("Join Type", "") for node in _plan_nodes(plan[0]["Plan"])}
-    assert not [t for t in node_types if "Anti" in t], node_types
+    conn.execute("ANALYZE workflow_events")  # enough rows that reading the workspace costs more than a probe
+    candidates = batch_query("plan_from_candidate.candidates")
+    for statement in (compose("plan_from_candidate.plan_events", candidates=candidates),
+                      compose("plan_from_candidate.skipped", candidates=candidates)):
+        with workspace_transaction(conn, workspace):
+            assert conn.execute("SELECT current_user").fetchone()[0] == "msp_app"
+            conn.execute("SET LOCAL enable_seqscan = off")  # what is left a scan, no index condition could serve
+            plan = conn.execute("EXPLAIN (FORMAT JSON) " + statement,
+                                {"workspace": workspace, "lo": 0, "hi": 2**62, "since": None}).fetchone()[0]
+        nodes = list(_plan_nodes(plan[0]["Plan"]))
+        assert not [n for n in nodes if "Anti" in n.get("Join Type", "")]
+        probes = [n for sub in nodes if sub.get("Parent Relationship") == "SubPlan" for n in _plan_nodes(sub)
+                  if n.get("Relation Name") == "workflow_events"]
+        # each probe narrows its index past the workspace: none reads a whole workspace
+        whole = [(n["Node Type"], n.get("Index Cond"), n.get("Filter")) for n in probes
+                 if " AND " not in n.get("Index Cond", "")]
+        assert len(probes) >= 2 and not whole, whole
 
 
 def test_the_default_batch_size_is_one_number(msp):
@@ -447,3 +465,38 @@ def test_the_default_batch_size_is_one_number(msp):
     assert f"[default: {DEFAULT_BATCH_SIZE};" in " ".join(msp("automate", "--help").stdout.split())
     for function in (run_once, sweep_workspace):
         assert inspect.signature(function).parameters["batch_size"].default == DEFAULT_BATCH_SIZE
+
+
+def test_every_declared_unique_key_is_a_unique_index(conn):
+    """Exactly-once rests on the unique keys the automations declare: each is a
+    unique, non-partial index of exactly those columns in the migrated database."""
+    from msp.engine.automations.registry import automations
+
+    declared = [(a.name, key) for a in automations() for key in a.unique_keys]
+    assert len(declared) >= 12
+    for name, key in declared:
+        indexes = conn.execute(
+            "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL "
+            "GROUP BY i.indexrelid", (key.table,)).fetchall()
+        assert sorted(key.columns) in [row[0] for row in indexes], (name, key)
+
+
+def test_the_registry_gives_the_documented_order_and_counters():
+    from msp.engine.automations.registry import automations, counters
+
+    assert [a.name for a in automations()] == ["lifecycle", "plan_from_candidate", "smart_alert",
+                                              "plan_journal_draft", "coach_analysis", "coach_tasks",
+                                              "journal_enrichment"]
+    assert counters() == ("events_scanned", "auto_plans_created", "auto_alerts_created",
+                          "auto_journal_drafts_created", "auto_coach_analyses_generated",
+                          "auto_coach_action_tasks_created", "auto_coach_journal_updates")
+
+
+def test_the_batch_filter_is_written_once():
+    from pathlib import Path
+
+    sql = Path(__file__).resolve().parent.parent / "engine" / "sql"
+    pasted = [f.name for f in sql.glob("*.sql") if "seq <= %(hi)s" in f.read_text()]
+    assert pasted == ["runner.sql"]

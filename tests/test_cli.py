@@ -10,7 +10,7 @@ import zipfile
 import psycopg
 import pytest
 
-from support import FIXTURES, ROOT, invoke, run_process
+from support import FIXTURES, ROOT, invoke, run_process, servers_under
 from msp.cli.main import COMMANDS
 
 
@@ -83,6 +83,15 @@ def test_env_var_database_url_is_used(database_url, workspace):
 
 def test_embedded_default_demo_twice_and_doctor(tmp_path):
     env = {"MSP_DATA_DIR": str(tmp_path / "data"), "MSP_DATABASE_URL": "", "DATABASE_URL": ""}
+    try:
+        _demo_twice_and_doctor(tmp_path, env)
+    finally:  # the embedded server outlives every command, by design: this test stops the one it started
+        stop = run_process(["server", "stop", "--format", "json"], env=env)
+        assert stop.returncode == 0 and json.loads(stop.stdout)["stopped"] is True, stop.stderr
+    assert servers_under(tmp_path, wait=0) == []
+
+
+def _demo_twice_and_doctor(tmp_path, env):
     first = run_process(["demo", "--format", "json"], env=env, timeout=300)
     assert first.returncode == 0, first.stderr.decode()
     body = json.loads(first.stdout)

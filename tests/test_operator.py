@@ -1,4 +1,4 @@
-"""msp operator: one surface from the same engine functions, JSON parts with DESIGN §6 keys,
+"""msp operator: one surface from the same engine functions, JSON parts with the documented keys (README.md#reports),
 an empty state, and --watch driven in a real terminal (tmux)."""
 
 import shutil
@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 import events as ev
-from support import FIXTURES
+from support import FIXTURES, run_in_terminal
 
 NY = "America/New_York"
 
@@ -40,14 +40,16 @@ def test_a_past_day_shows_presence_as_it_stood(loaded):
     assert [t["symbol"] for t in view["presence"]["top_attention"]] == ["SPY", "NVDA", "MSFT"]
 
 
-def test_table_at_80_columns_reads_well(loaded):
-    text = loaded("operator", "--date", "2026-11-20", "--tz", NY, env={"COLUMNS": "80"}).stdout
+def test_table_at_80_columns_reads_well(loaded, database_url, workspace):
+    code, text = run_in_terminal(["--database-url", database_url, "--workspace", workspace, "operator",
+                                  "--date", "2026-11-20", "--tz", NY], columns=80)
+    assert code == 0, text
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80
     for heading in ("Today's workflow", "Loop conversion", "Last coach insight", "Coach action queue",
                     "Operator presence", "Signal sources", "msp tasks accept|reject task_"):
         assert heading in text, heading
-    assert "\x1b[" not in text
+    assert "╭─" in text  # a terminal gets rich panels
 
 
 def test_empty_workspace_tells_a_new_user_what_to_run(msp):

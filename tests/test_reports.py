@@ -1,4 +1,4 @@
-"""Operator reports of DESIGN §6 on real rows: today, conversion, presence, tasks, state, trace."""
+"""Operator reports (README.md#reports) on real rows: today, conversion, presence, tasks, state, trace."""
 
 import datetime as dt
 import subprocess
@@ -229,7 +229,13 @@ def test_trace_tree(loaded):
     by_event = loaded("trace", candidate["event_id"], "--format", "json").json()
     assert by_event == tree
     text = loaded("trace", "wf-2026-11-20-nvda-0935").stdout
-    assert "└── " in text and "coach.analysis.generated" in text and "\x1b[" not in text
+    # in a pipe the tree is indented plain text, each event on one whole line (no guides, no wrapping)
+    lines = text.splitlines()
+    assert lines[0] == "workflow wf-2026-11-20-nvda-0935 (12 events)" and len(lines) == 13
+    assert lines[1].startswith("  signal.created  evt-1120-0003  ")
+    coach = next(line for line in lines if "coach.analysis.generated" in line)
+    assert coach.startswith(" " * 12 + "coach.analysis.generated") and "analysis_id=ca_27ac9fe5cc71" in coach
+    assert not any(ch in text for ch in "└├│─\x1b")
     assert loaded("trace", "nope").exit_code == 1
 
 

@@ -44,13 +44,11 @@ def trigger_cmd(app, alert_id, price, auto_log):
     """Mark an alert triggered at --price (once)."""
     from msp.engine.actions.alerts import trigger
 
-    from ..render import emit_json
+    from ..render import emit_result
 
     result = trigger(app.database(), alert_id, price, auto_log=auto_log)
-    if app.format == "json":
-        emit_json(result)
-    else:
-        click.echo(f"alert {alert_id} triggered at {price:g}")
-        if "journal" in result:
-            click.echo(f"journal draft {result['journal']['journal_id']} "
-                       f"{'written' if result['journal']['created'] else 'already existed'}")
+    text = f"alert {alert_id} triggered at {price:g}"
+    if "journal" in result:
+        text += (f"\njournal draft {result['journal']['journal_id']} "
+                 f"{'written' if result['journal']['created'] else 'already existed'}")
+    emit_result(app.format, result, text)

@@ -54,19 +54,19 @@ def command(app, every, follow, poll_seconds, replay, since, all_workspaces, bat
         from msp.engine.stopping import stop_on_signals
 
         with stop_on_signals() as stop:
-            follow_events(db, lambda report: _render_followed(app, report), batch_size=batch_size,
+            follow_events(db, _followed_renderer(app.format), batch_size=batch_size,
                           all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
                           on_notice=_notice)
         return
     if every:
-        run_every(db, every, lambda report: _render(app, report, header=True), batch_size=batch_size,
-                  all_workspaces=all_workspaces)
+        run_every(db, every, _stream_renderer(app.format), batch_size=batch_size, all_workspaces=all_workspaces,
+                  on_error=lambda message: click.echo(f"msp: {message}", err=True))
         return
     report = run_once(db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
     _render(app, report)
 
 
-def _render(app, report, header: bool = False) -> None:
+def _render(app, report) -> None:
     from ..render import console, emit_csv, emit_json, safe_text, table
 
     if app.format == "json":
@@ -77,7 +77,7 @@ def _render(app, report, header: bool = False) -> None:
         emit_csv(list(counters), [list(counters.values())])
         return
     out = console()
-    out.print(table("Automation sweep" if not header else None, ["counter", "value"], list(counters.items())))
+    out.print(table("Automation sweep", ["counter", "value"], list(counters.items())))
     if report.skipped:
         out.print(table("Skipped", ["automation", "item", "reason"],
                         [[s["automation"], safe_text(s["item"]), s["reason"]] for s in report.skipped]))
@@ -85,16 +85,49 @@ def _render(app, report, header: bool = False) -> None:
             out.print(f"… and {report.skipped_total - len(report.skipped)} more skipped")
 
 
-def _render_followed(app, report) -> None:
-    """A followed sweep that did something: one JSON line, one CSV row, or a table."""
-    if not report.counts["events_scanned"]:
-        return
-    if app.format == "json":
-        import orjson
+def _stream_renderer(fmt: str):
+    """How ``--every`` reports each sweep, flushed as it happens: JSON Lines (one
+    compact object per sweep); CSV (the header once, a row per sweep); or, for
+    people, one time-stamped line per sweep that found events — an idle sweep
+    prints nothing."""
+    import datetime as dt
+    import sys
 
-        print(orjson.dumps(report.as_dict()).decode(), flush=True)
-    else:
-        _render(app, report, header=True)
+    from ..render import emit_csv, reader_gone, safe_text, to_json_line
+
+    header = []
+
+    def render(report) -> None:
+        counters = report.counters()
+        if fmt == "json":
+            sys.stdout.write(to_json_line(report.as_dict()) + "\n")
+        elif fmt == "csv":
+            if not header:
+                header.append(list(counters))
+                emit_csv(header[0], [])
+            emit_csv([], [list(counters.values())], header=False)
+        elif counters.get("events_scanned") or any(counters.values()) or report.skipped_total:
+            stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            done = ", ".join(f"{k} {v}" for k, v in counters.items() if v)
+            skipped = f", skipped {report.skipped_total}" if report.skipped_total else ""
+            sys.stdout.write(safe_text(f"{stamp} sweep: {done}{skipped}") + "\n")
+        elif reader_gone():
+            raise BrokenPipeError  # nothing to print, but whoever read us is gone: stop like any closed pipe
+        sys.stdout.flush()
+
+    return render
+
+
+def _followed_renderer(fmt: str):
+    """How ``--follow`` reports a sweep: as ``--every`` does, but only the sweeps
+    that found events (a follower wakes for every commit of the workspace)."""
+    render = _stream_renderer(fmt)
+
+    def render_found(report) -> None:
+        if report.counts["events_scanned"]:
+            render(report)
+
+    return render_found
 
 
 def _notice(message: str) -> None:

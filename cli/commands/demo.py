@@ -21,9 +21,10 @@ def command(app):
     """
     from msp.engine.demo import DEMO_DATE, run_demo
 
-    from ..render import console, emit_json
+    from ..render import console, emit_json, refuse_csv
     from ..views import presence_view, tasks_view, today_view
 
+    refuse_csv(app.format, "demo", "it shows several reports; msp today, presence and tasks list each give CSV")
     db = app.database()
     result = run_demo(db)
     if app.format == "json":
@@ -31,13 +32,13 @@ def command(app):
         return
     out = console()
     ingest, automate = result["ingest"], result["automate"]
-    out.print(f"[bold]msp demo[/bold] — workspace [cyan]{db.workspace}[/cyan], example day {DEMO_DATE}")
+    out.print(f"msp demo — workspace {db.workspace}, example day {DEMO_DATE}", style="bold")
     out.print(f"ingested {ingest['ingested']} new events ({ingest['duplicates']} already there, "
               f"{ingest['rejected']} rejected); automations: {automate['auto_plans_created']} plans, "
               f"{automate['auto_alerts_created']} alerts, {automate['auto_journal_drafts_created']} journal drafts, "
               f"{automate['auto_coach_analyses_generated']} coach analyses, "
-              f"{automate['auto_coach_action_tasks_created']} tasks", markup=False)
+              f"{automate['auto_coach_action_tasks_created']} tasks")
     out.print(today_view(result["today"]))
     out.print(presence_view(result["presence"]))
     out.print(tasks_view(result["tasks"], commands=True) if result["tasks"] else "No pending tasks.")
-    out.print("Next: msp trace <workflow_id>, msp tasks accept <task_id>, msp --help", style="dim", markup=False)
+    out.print("Next: msp trace <workflow_id>, msp tasks accept <task_id>, msp --help", style="dim")

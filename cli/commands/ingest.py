@@ -49,12 +49,15 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, follow,
 
     check_sources(files)
     db = app.database()
-    callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
-                                on_conflict=issue_printer("conflict"))
-    if follow:
+    if follow:  # no progress bar: a followed file has no end; lines are reported as they commit
+        callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
+                                    on_conflict=issue_printer("conflict"))
         _follow(app, db, files, callbacks, automate=automate, batch_size=batch_size, max_line_bytes=max_line_bytes,
                 max_depth=max_depth, flush_ms=flush_ms, from_start=from_start, quiet=quiet)
     bar = _progress_bar(files) if sys.stderr.isatty() and app.format == "table" else None
+    live = bar.console if bar is not None else None  # lines go above the bar, never glued to it
+    callbacks = IngestCallbacks(on_reject=issue_printer(live=live), on_warning=issue_printer("warning", live),
+                                on_conflict=issue_printer("conflict", live))
     if bar is not None:
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
@@ -74,9 +77,10 @@ def _progress_bar(files):
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     total = sum(os.path.getsize(f) for f in files if f != "-") or None
+    from rich.console import Console
+
     bar = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   transient=True, console=None)
-    bar.console.stderr = True
+                   transient=True, console=Console(stderr=True, highlight=False))
     bar.add_task("ingest", total=total)
     return bar
 

@@ -58,10 +58,8 @@ def auto_log_cmd(app, alert_id):
     """Write the draft journal entry of a triggered alert (once)."""
     from msp.engine.actions.alerts import journal_auto_log
 
-    from ..render import emit_json
+    from ..render import emit_result
 
     result = journal_auto_log(app.database(), alert_id)
-    if app.format == "json":
-        emit_json(result)
-    else:
-        click.echo(f"journal draft {result['journal_id']} {'written' if result['created'] else 'already existed'}")
+    emit_result(app.format, result,
+                f"journal draft {result['journal_id']} {'written' if result['created'] else 'already existed'}")

@@ -6,14 +6,18 @@ import time
 
 import click
 
+from msp.engine.reports.presence import DEFAULT_TOP, TOP_RANGE
+
 from ..context import pass_app
 
 
 @click.command("operator")
 @click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
-@click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Top attention symbols.")
+@click.option("--top", type=click.IntRange(*TOP_RANGE), default=DEFAULT_TOP, show_default=True,
+              help="Top attention symbols.")
 @click.option("--watch", type=click.FloatRange(0.5), default=None, metavar="SECONDS",
-              help="Refresh in place every SECONDS until Ctrl-C.")
+              help="Refresh every SECONDS until Ctrl-C: in place on a terminal; in a pipe, one "
+                   "plain-text screen (or, with --format json, one JSON line) per refresh.")
 @pass_app
 def command(app, date_text, top, watch):
     """Everything an operator needs on one screen: today's workflow, loop
@@ -30,52 +34,87 @@ def command(app, date_text, top, watch):
     from msp.engine.timeparse import parse_date
 
     from ..operator_view import operator_view
-    from ..render import console, emit_json
+    from ..render import console, emit_json, refuse_csv
 
+    refuse_csv(app.format, "operator", "the surface is several tables; msp today, presence and tasks list each give CSV")
     date = parse_date(date_text) if date_text else None
     db = app.database()
-    if watch is None or app.format != "table":
+    out = console()
+    if watch is None:
         view = surface(db, date, top=top)
         if app.format == "json":
             emit_json(view)
         else:
-            console().print(operator_view(view))
+            out.print(operator_view(view))
         return
-    _watch(db, date, top, watch, surface, operator_view)
+    if out.terminal and app.format == "table":
+        _watch_live(db, date, top, watch, surface, operator_view, out)
+    else:
+        _watch_stream(db, date, top, watch, surface, operator_view, out, as_json=app.format == "json")
 
 
-def _watch(db, date, top, seconds, surface, operator_view) -> None:
-    """Redraw in place until Ctrl-C; keep the last good screen, with a notice, while the
-    database is unreachable, and reconnect by itself."""
+def _refresh(db, date, top, surface, seconds):
+    """One refresh: (the surface, None), or (None, a notice) while the database is
+    unreachable — the connection is closed so the next round opens a fresh one."""
     import datetime as dt
 
     import psycopg
-    from rich.console import Group
-    from rich.live import Live
-    from rich.text import Text
 
     from msp.engine.db import database_error
     from msp.engine.errors import DatabaseError
 
-    from ..render import console
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    try:
+        return surface(db, date, top=top), f"updated {stamp} · refresh every {seconds:g}s · Ctrl-C to quit"
+    except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
+        db.close()
+        message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
+        return None, f"⚠ database unreachable at {stamp}: {message} — retrying every {seconds:g}s"
+
+
+def _watch_live(db, date, top, seconds, surface, operator_view, out) -> None:
+    """Redraw in place until Ctrl-C; keep the last good screen, with a notice, while the
+    database is unreachable, and reconnect by itself."""
+    from rich.console import Group
+    from rich.live import Live
+
+    from ..render import rich_text
 
     last = None
-    out = console()
-    with Live(console=out, screen=True, auto_refresh=False, transient=False) as live:
+    with Live(console=out.rich, screen=True, auto_refresh=False, transient=False) as live:
         try:
             while True:
-                stamp = dt.datetime.now().strftime("%H:%M:%S")
-                try:
-                    view = operator_view(surface(db, date, top=top))
-                    last = view
-                    notice = Text(f"updated {stamp} · refresh every {seconds:g}s · Ctrl-C to quit", style="dim")
-                except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
-                    db.close()  # the next round opens a fresh connection
-                    message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
-                    notice = Text(f"⚠ database unreachable at {stamp}: {message} — retrying every {seconds:g}s",
-                                  style="bold yellow")
-                    view = last if last is not None else Text("")
-                live.update(Group(notice, view), refresh=True)
+                view, notice = _refresh(db, date, top, surface, seconds)
+                if view is not None:
+                    last = operator_view(view)
+                live.update(Group(rich_text(notice, "dim" if view is not None else "bold yellow"),
+                                  last if last is not None else rich_text("")), refresh=True)
                 time.sleep(seconds)
         except KeyboardInterrupt:
             pass
+
+
+def _watch_stream(db, date, top, seconds, surface, operator_view, out, as_json: bool) -> None:
+    """In a pipe: each refresh printed whole, as plain text under its notice line
+    (a blank line between refreshes), or as one compact JSON object per line;
+    an outage prints its notice on stderr and the stream goes on."""
+    import sys
+
+    from ..render import to_json_line
+
+    try:
+        while True:
+            view, notice = _refresh(db, date, top, surface, seconds)
+            if view is None:
+                sys.stderr.write(f"msp: {notice}\n")
+                sys.stderr.flush()
+            elif as_json:
+                out.stream.write(to_json_line(view) + "\n")
+            else:
+                out.print(notice)
+                out.print(operator_view(view))
+                out.stream.write("\n")
+            out.stream.flush()
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from msp.engine.reports.presence import DEFAULT_TOP, TOP_RANGE
+
 from ..context import pass_app
 
 
 @click.command("presence")
-@click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True, help="Top attention symbols.")
+@click.option("--top", type=click.IntRange(*TOP_RANGE), default=DEFAULT_TOP, show_default=True,
+              help="Top attention symbols.")
 @pass_app
 def command(app, top):
     """Market state, volatility, risk load, pending tasks, top attention and suggested actions.

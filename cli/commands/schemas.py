@@ -60,11 +60,11 @@ def show(app, event_type, version):
         emit_csv(["field", "type", "required", "rule", "description"], rows)
         return
     out = console()
-    out.print(f"[bold]{doc['title']}[/bold]")
+    out.print(doc["title"], style="bold")
     if doc.get("description"):
-        out.print(doc["description"], markup=False)
+        out.print(doc["description"])
     out.print(table(None, ["field", "type", "required", "rule", "description"], rows))
     for warning in doc.get("warnings", []):
-        out.print(f"warning rule: {warning}", markup=False)
+        out.print(f"warning rule: {warning}")
     if event_type not in ("envelope", "decision_packet"):
-        out.print("Every event also has the shared envelope: msp schemas show envelope", style="dim", markup=False)
+        out.print("Every event also has the shared envelope: msp schemas show envelope", style="dim")

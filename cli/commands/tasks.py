@@ -36,14 +36,11 @@ def list_cmd(app, status, limit):
 def _decide(app, task_id, verb):
     from msp.engine.actions.tasks import decide
 
-    from ..render import emit_json
+    from ..render import emit_result
 
     result = decide(app.database(), task_id, verb)
-    if app.format == "json":
-        emit_json({"task_id": task_id, "status": result.task["status"], "changed": result.changed,
-                   "message": result.message})
-    else:
-        click.echo(result.message)
+    emit_result(app.format, {"task_id": task_id, "status": result.task["status"], "changed": result.changed,
+                             "message": result.message}, result.message)
 
 
 @command.command("accept")

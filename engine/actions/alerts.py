@@ -1,4 +1,4 @@
-"""Smart alerts: listing, triggering, and the alert-triggered journal draft (DESIGN §5.8).
+"""Smart alerts: listing, triggering, and the alert-triggered journal draft (docs/ARCHITECTURE.md#the-automations).
 
 An alert is triggered once, by the operator (``msp alerts trigger ID --price
 P``), at the database's clock.  ``auto_log`` writes a draft journal entry
@@ -12,7 +12,7 @@ from typing import Optional
 
 from ..db import Database, fetch_one
 from ..errors import InputRejected, NotFound
-from ..event_store import append_event
+from ..event_store import append_own_event
 from ..sql import query
 
 EVENT_SOURCE = "msp:alerts"
@@ -47,23 +47,8 @@ def journal_auto_log(db: Database, alert_id: str) -> dict:
         created = db.conn.execute(query("alerts.create_draft"),
                                   {"workspace": db.workspace, "alert_id": alert_id}).fetchone()
         journal_id = f"ja_{alert_id}"
-        append_event(db.conn, db.workspace, _draft_event(alert, journal_id), EVENT_SOURCE)
+        append_own_event(db.conn, db.workspace, EVENT_SOURCE, query("alerts.draft_event"),
+                         {"workspace": db.workspace, "alert_id": alert_id,
+                          "occurred_at": alert["triggered_at"].isoformat()})
     return {"journal_id": journal_id, "created": created is not None}
 
-
-def _draft_event(alert: dict, journal_id: str) -> dict:
-    import hashlib
-
-    side = "long" if alert["condition"] == "price_above" else "short"
-    return {
-        "event_id": "msp.alertdraft." + hashlib.md5(alert["alert_id"].encode()).hexdigest(),
-        "event_type": "journal.draft.created",
-        "event_version": 1,
-        "occurred_at": alert["triggered_at"].isoformat(),
-        "actor": {"actor_type": "system"},
-        "entity": {"entity_type": "journal", "entity_id": journal_id, "symbol": alert["symbol"]},
-        "correlation": {"workflow_id": alert["workflow_id"], "parent_event_id": alert["plan_event_id"]},
-        "payload": {"journal_id": journal_id, "symbol": alert["symbol"], "side": side,
-                    "plan_id": alert["plan_id"], "alert_id": alert["alert_id"],
-                    "tags": ["auto_alert_draft", f"alert_{alert['alert_id']}"]},
-    }

@@ -3,7 +3,9 @@
 ``retry`` re-validates stored lines against the current schemas (after a
 schema fix, say) and moves the good ones into the event table through the
 normal writer, marking them retried in the same transaction.  Lines still
-bad keep their place, with their errors brought up to date.
+bad keep their place, with their errors brought up to date.  Rows quarantined
+by ``msp import`` (CSV rows, webhook bodies) are not JSON lines: they stay as
+they are, and importing the corrected file brings them in.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
         good: dict[str, list] = defaultdict(list)
         still_bad_ids, still_bad_errors = [], []
         for row in rows:
+            if row["imported"]:  # a source row of `msp import`: fixed by importing the fixed file again
+                report.still_rejected += 1
+                continue
             raw = bytes(row["raw"])
             checked = checker.check(raw)
             if row["raw_truncated"] or checked.errors:
@@ -54,7 +59,7 @@ def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
                                                      [{"path": "", "message": "line is over the size limit"}]).decode())
             else:
                 good[row["source"]].append((row, checked))
-        report.still_rejected = len(still_bad_ids)
+        report.still_rejected += len(still_bad_ids)
         if still_bad_ids:
             conn.execute(query("rejects.update_errors"),
                          {"workspace": workspace, "ids": still_bad_ids, "errors": still_bad_errors})

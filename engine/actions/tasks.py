@@ -8,13 +8,11 @@ decision again is a no-op that says so; the opposite one is refused.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import Optional
 
 from ..db import Database, fetch_one
 from ..errors import InputRejected, NotFound
-from ..event_store import append_event, lock_writers
+from ..event_store import append_own_event, lock_writers
 from ..sql import query
 
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
@@ -43,24 +41,7 @@ def decide(db: Database, task_id: str, verb: str) -> Decision:
             if current["status"] == decision:
                 return Decision(current, False, f"task {task_id} was already {decision}; nothing changed")
             raise InputRejected(f"task {task_id} was already {current['status']}; it cannot be {decision} now")
-        parent = conn.execute(query("tasks.suggested_event"), params).fetchone()
-        append_event(conn, db.workspace, _applied_event(task, decision, parent[0] if parent else None), EVENT_SOURCE)
+        append_own_event(conn, db.workspace, EVENT_SOURCE, query("tasks.applied_event"),
+                         {**params, "occurred_at": task["decided_at"].isoformat()})
     return Decision(task, True, f"task {task_id} {decision}")
 
-
-def _applied_event(task: dict, decision: str, parent_event_id: Optional[str]) -> dict:
-    correlation = {"workflow_id": task["workflow_id"] or f"coach-{task['analysis_id']}"}
-    if parent_event_id:
-        correlation["parent_event_id"] = parent_event_id
-    return {
-        "event_id": "msp.decision." + hashlib.md5(task["task_id"].encode()).hexdigest(),
-        "event_type": "strategy.rule.applied",
-        "event_version": 1,
-        "occurred_at": task["decided_at"].isoformat(),
-        "actor": {"actor_type": "user"},
-        "entity": {"entity_type": "coach", "entity_id": task["analysis_id"],
-                   **({"symbol": task["symbol"]} if task["symbol"] else {})},
-        "correlation": correlation,
-        "payload": {"task_id": task["task_id"], "decision": decision, "decided_at": task["decided_at"].isoformat(),
-                    "analysis_id": task["analysis_id"], "action": task["action"], "priority": task["priority"]},
-    }

@@ -1,4 +1,4 @@
-"""The automations of DESIGN §5: the runner and one module per automation."""
+"""The automations (docs/ARCHITECTURE.md#the-automations): the runner, the registry and one module per automation."""
 
 # Events per sweep batch (one transaction, holding the workspace's writer lock).
 # Each batch costs some twenty statements whatever its size, so small batches

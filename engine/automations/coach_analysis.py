@@ -1,4 +1,4 @@
-"""Automation 5 — a coach analysis on every close (DESIGN §5.5).
+"""Automation 5 — a coach analysis on every close (docs/ARCHITECTURE.md#the-automations).
 
 ``trade.closed`` → a ``coach.analysis.generated`` event (parent = the close,
 same workflow) with statistics over the workspace's last 20 closed trades up
@@ -10,18 +10,14 @@ P&L; expectancy = (win_rate/100)·avg_win − (1 − win_rate/100)·avg_loss.  T
 recommendations and their order are in ``sql/coach_analysis.sql``.
 
 Unique key: the close event (analysis ``ca_<md5(close event id)[:12]>``,
-event id ``msp.coach.<md5(close event id)>``).  The analysis row itself is
-stored by the coach-tasks automation, from the event.
+event id ``msp.coach.<md5(close event id)>``; the coach's sample by close
+event).  The analysis row itself is stored by the coach-tasks automation,
+from the event.
 """
 
 from .. import statistics
 from ..sql import query
-from .base import Outcome, Scope, emit
-
-NAME = "coach_analysis"
-COUNTER = "auto_coach_analyses_generated"
-UNIQUE_KEY = "close event_id"
-TRIGGERS = ("trade.closed",)
+from .base import EVENT_ID, Automation, Outcome, Scope, UniqueKey, batch_query, emit
 
 
 ANALYZE_AFTER = 1000  # closes projected at once before the planner needs fresh statistics
@@ -40,5 +36,11 @@ def project_closes(conn, scope: Scope) -> None:
 
 def apply(conn, scope: Scope) -> Outcome:
     project_closes(conn, scope)
-    analyses = emit(conn, scope, query("coach_analysis.analysis_events"))
+    analyses = emit(conn, scope, batch_query("coach_analysis.analysis_events"))
     return Outcome(created=analyses, emitted=analyses)
+
+
+AUTOMATION = Automation(name="coach_analysis", order=50, counter="auto_coach_analyses_generated",
+                        unique_keys=(UniqueKey("closed_trades", ("workspace", "close_event_id")), EVENT_ID),
+                        triggers=("trade.closed",),
+                        apply=apply)

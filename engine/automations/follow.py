@@ -30,7 +30,8 @@ from ..db import Database, connect
 from ..errors import DatabaseError
 from ..stopping import Stop, Stopper
 from . import DEFAULT_BATCH_SIZE
-from .runner import COUNTERS, RunReport, run_once
+from .registry import counters
+from .runner import RunReport, run_once
 
 CHANNEL = "msp_events"
 TOKEN_PREFIX = "msp.follow-token:"
@@ -95,7 +96,7 @@ class Wakeups:
 
 
 # The runner's counters as a model (zero by default), for the followers' results.
-SweepCounters = create_model("SweepCounters", **{name: (int, 0) for name in COUNTERS})
+SweepCounters = create_model("SweepCounters", **{name: (int, 0) for name in counters()})
 
 
 class FollowTotals(SweepCounters):

@@ -1,4 +1,4 @@
-"""The automation runner: every committed event seen exactly once (DESIGN §5).
+"""The automation runner: every committed event seen exactly once (docs/ARCHITECTURE.md#exactly-once).
 
 A sweep walks a workspace's events in seq order from its checkpoint, in
 batches.  Each batch is one transaction that first takes the workspace's
@@ -10,9 +10,10 @@ a crash loses the whole batch and the next sweep redoes it.  Every side effect
 also has a unique key, so a replay or several runners at once create each
 exactly once.  Events the automations emit get seqs above the batch and are
 picked up by a further pass in the same transaction while the batch has room,
-else by the next batch of the same sweep.
+else by the next batch of the same sweep.  The automations, their order within
+a batch and their counters come from ``registry.py``.
 
-Each automation names the event types it acts on (``TRIGGERS``: its
+Each automation names the event types it acts on (``Automation.triggers``: its
 statements read only those types within the batch); a batch holding none of
 them skips it.  A follower's sweep of a few new events (a candidate, then its
 plan) runs two or three automations, not seven.
@@ -29,21 +30,16 @@ from .. import statistics
 from ..db import Database, workspace_transaction
 from ..event_store import lock_writers
 from ..sql import query
-from . import (DEFAULT_BATCH_SIZE, coach_analysis, coach_tasks, journal_enrichment, lifecycle,
-               plan_from_candidate, plan_journal_draft, smart_alert)
+from . import DEFAULT_BATCH_SIZE
 from .base import Scope
+from .registry import SCANNED, automations, counters
 
-# In this order within a batch: state first, then what plans trigger, then the coach.
-AUTOMATIONS = (lifecycle, plan_from_candidate, smart_alert, plan_journal_draft,
-               coach_analysis, coach_tasks, journal_enrichment)
-COUNTERS = ("events_scanned", "auto_plans_created", "auto_alerts_created", "auto_journal_drafts_created",
-            "auto_coach_analyses_generated", "auto_coach_action_tasks_created", "auto_coach_journal_updates")
 SKIP_LIST_LIMIT = 200
 
 
 @dataclass
 class RunReport:
-    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    counts: dict = field(default_factory=lambda: dict.fromkeys(counters(), 0))
     skipped: list = field(default_factory=list)  # {"automation", "item", "reason"}
     skipped_total: int = 0
     batches: int = 0
@@ -69,19 +65,35 @@ class RunReport:
 def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, types: list, report: RunReport) -> None:
     """Apply every automation with something to act on among the batch's event ``types``
     (a small batch, as a follower sweeps, needs two or three of the seven)."""
-    report.counts["events_scanned"] += scanned
+    report.counts[SCANNED] += scanned
     present = set(types or ())
-    for automation in AUTOMATIONS:
-        if present.isdisjoint(automation.TRIGGERS):
+    for automation in automations():
+        if present.isdisjoint(automation.triggers):
             continue
         outcome = automation.apply(conn, scope)
-        if automation.COUNTER:
-            report.counts[automation.COUNTER] += outcome.created
+        if automation.counter:
+            report.counts[automation.counter] += outcome.created
         report.emitted += outcome.emitted
-        for name, item, reason in outcome.skipped:
+        for item, reason in outcome.skipped:
             report.skipped_total += 1
             if len(report.skipped) < SKIP_LIST_LIMIT:
-                report.skipped.append({"automation": name, "item": item, "reason": reason})
+                report.skipped.append({"automation": automation.name, "item": item, "reason": reason})
+
+
+def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
+    """Inside a batch's transaction: take the workspace's writer lock (the same
+    lock order as every event writer), then its checkpoint row (FOR UPDATE, so
+    two sweeps of a workspace take turns batch by batch); the checkpoint."""
+    lock_writers(conn, workspace)
+    params = {"workspace": workspace}
+    conn.execute(query("runner.ensure_checkpoint"), params)
+    return conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+
+
+def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
+    """(hi, events, event types) of the next batch in (lo, limit]; hi is None when there is none."""
+    return conn.execute(query("runner.batch_end"),
+                        {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
 
 
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
@@ -92,14 +104,10 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
     and its alert commit together, and a follower's sweep of a few new events
     is one transaction."""
     with workspace_transaction(conn, workspace):
-        lock_writers(conn, workspace)
-        params = {"workspace": workspace}
-        conn.execute(query("runner.ensure_checkpoint"), params)
-        lo = hi = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
+        lo = hi = _lock_and_read_checkpoint(conn, workspace)
         total = 0
         while total < batch_size:
-            end, scanned, types = conn.execute(query("runner.batch_end"), {
-                **params, "lo": hi, "limit": 2**62, "size": batch_size - total}).fetchone()
+            end, scanned, types = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
             if end is None:
                 break
             if not total:
@@ -111,7 +119,7 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
                 break  # nothing of ours to follow up; whatever others commit waits for the next batch
         if not total:
             return False
-        conn.execute(query("runner.save_checkpoint"), {**params, "hi": hi})
+        conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": hi})
     report.batches += 1
     return True
 
@@ -136,12 +144,8 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
     lo = 0
     while not stop():
         with workspace_transaction(conn, workspace):
-            lock_writers(conn, workspace)
-            params = {"workspace": workspace}
-            conn.execute(query("runner.ensure_checkpoint"), params)
-            limit = conn.execute(query("runner.read_checkpoint"), params).fetchone()[0]
-            hi, scanned, types = conn.execute(query("runner.batch_end"),
-                                              {**params, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
+            limit = _lock_and_read_checkpoint(conn, workspace)
+            hi, scanned, types = _batch_end(conn, workspace, lo, limit, batch_size)
             if hi is None:
                 return
             _apply(conn, Scope(workspace, lo, hi, since), scanned, types, report)

@@ -1,1 +1,2 @@
-"""The operator reports of DESIGN §6, one module each; plain data, no printing."""
+"""The operator reports (README.md#reports, docs/ARCHITECTURE.md#reports): one module each,
+plain data, no printing; they only read."""

@@ -1,4 +1,4 @@
-"""``msp conversion``: the six loop rates over a window (DESIGN §6).
+"""``msp conversion``: the six loop rates over a window (README.md#reports).
 
 Default: count ratios over the window (as the web dashboard shows them), so
 a rate can pass 100% when, say, plans carried over from yesterday execute
@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..db import Database, fetch_one
 from ..sql import query
-from .rates import RATES, conversion_rates, percent
+from .rates import RATES, conversion_rates, count_stages, percent
 from .today import day_counts
 from .window import day_window, local_today, resolve_tz
 
@@ -42,7 +42,6 @@ def conversion(db: Database, days: int = DEFAULT_DAYS, cohort: bool = False, tz:
         else:
             counts = day_counts(db, window)
             result["counts"] = counts
-            result["stages"] = [
-                {"rate": name, "reached": counts[den], "converted": counts[num]} for name, num, den in RATES]
+            result["stages"] = count_stages(counts)
             result["conversion"] = conversion_rates(counts)
         return result

@@ -1,4 +1,4 @@
-"""``msp presence``: market state, volatility, risk load and where to look now (DESIGN §6).
+"""``msp presence``: market state, volatility, risk load and where to look now (README.md#reports).
 
 Windows are relative to ``now`` (the real clock unless a caller passes one):
 the last 8 hours of signals, the last 24 hours of candidates.
@@ -14,6 +14,7 @@ from ..sql import query
 from .tasks import first_pending_task
 
 DEFAULT_TOP = 3
+TOP_RANGE = (1, 50)  # --top of `msp presence` and `msp operator`: how many attention symbols
 EXPANSION_AT, COMPRESSION_AT = 70, 35
 
 

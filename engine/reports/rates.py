@@ -1,6 +1,7 @@
-"""The six loop conversion rates (DESIGN §6), from counts.
+"""The six loop conversion rates (README.md#reports), from counts.
 
-Percentages with one decimal; 0 when the denominator is 0.
+Percentages with one decimal; 0 when the denominator is 0 (JSON and CSV keep
+that 0.0; tables show such a rate as ``n/a``, from its stage counts).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ RATES = (
 
 def percent(numerator: float, denominator: float) -> float:
     return round(100.0 * numerator / denominator, 1) if denominator else 0.0
+
+
+def count_stages(counts: dict) -> list[dict]:
+    """Each rate's ``reached`` (denominator) and ``converted`` (numerator) counts."""
+    return [{"rate": name, "reached": counts[den], "converted": counts[num]} for name, num, den in RATES]
 
 
 def conversion_rates(counts: dict) -> dict:

@@ -1,4 +1,4 @@
-"""``msp today``: the day's loop counts, conversion and last coach insight (DESIGN §6).
+"""``msp today``: the day's loop counts, conversion and last coach insight (README.md#reports).
 
 Loop counts are events by ``occurred_at``; counts of derived work (alerts,
 drafts, enrichments) are the rows dated by the event that triggered them, so

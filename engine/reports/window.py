@@ -1,4 +1,4 @@
-"""Day windows in the operator's time zone (DESIGN §6).
+"""Day windows in the operator's time zone (README.md#reports).
 
 The zone is ``--tz``, else ``MSP_TZ``, else the operator state's zone, else
 UTC.  A day is [local midnight, next local midnight), converted to UTC
@@ -13,9 +13,8 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from ..db import Database
+from ..sql import query
 from ..timeparse import zone
-
-STATE_ZONE = "SELECT timezone FROM operator_state WHERE workspace = %(workspace)s"
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,15 @@ class Window:
 
 def resolve_tz(db: Database, explicit: Optional[str] = None) -> str:
     """--tz / MSP_TZ (already in settings), else the operator state's zone, else UTC."""
-    name = explicit or db.settings.tz
-    if not name:
-        row = db.conn.execute(STATE_ZONE, {"workspace": db.workspace}).fetchone()
-        name = row[0] if row and row[0] else "UTC"
+    name = explicit or db.settings.tz or operator_zone(db) or "UTC"
     zone(name)  # validates
     return name
+
+
+def operator_zone(db: Database) -> Optional[str]:
+    """The operator state's time zone, if one is set (in the caller's workspace transaction)."""
+    row = db.conn.execute(query("state.timezone"), {"workspace": db.workspace}).fetchone()
+    return row[0] if row and row[0] else None
 
 
 def local_today(tz: str) -> dt.date:

@@ -22,15 +22,11 @@ SELECT coalesce(max(close_seq), 0) FROM closed_trades WHERE workspace = %(worksp
 -- name: analysis_events
 -- Statistics over the workspace's last 20 closes up to and including this
 -- one by (close time, event id); recommendations in the documented order.
-SELECT jsonb_strip_nulls(jsonb_build_object(
-           'event_id', 'msp.coach.' || md5(s.close_event_id),
-           'event_type', 'coach.analysis.generated',
-           'event_version', 1,
-           'occurred_at', s.occurred_text,
-           'actor', jsonb_build_object('actor_type', 'system'),
-           'entity', jsonb_build_object('entity_type', 'coach', 'entity_id', s.analysis_id, 'symbol', s.symbol),
-           'correlation', jsonb_build_object('workflow_id', s.workflow_id, 'parent_event_id', s.close_event_id),
-           'payload', jsonb_build_object(
+SELECT msp_event(
+           kind => 'coach', key => s.close_event_id, event_type => 'coach.analysis.generated',
+           occurred_at => s.occurred_text, entity_type => 'coach', entity_id => s.analysis_id, symbol => s.symbol,
+           workflow_id => s.workflow_id, parent_event_id => s.close_event_id,
+           payload => jsonb_build_object(
                'analysis_id', s.analysis_id, 'trade_id', s.trade_id, 'symbol', s.symbol,
                'plan_id', s.plan_id,
                'sample_size', s.sample_size, 'win_rate', s.win_rate, 'avg_win', s.avg_win,
@@ -55,7 +51,7 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
                                'priority', 'medium', 'action', 'continue_process_discipline',
                                'detail', 'No statistical red flags: keep following the process and journaling every trade.') END)
                    ) AS r (ord, rec)
-                   WHERE r.rec IS NOT NULL)))),
+                   WHERE r.rec IS NOT NULL))),
        NULL::bigint
 FROM (
     SELECT c.close_event_id, c.trade_id, c.symbol, c.workflow_id, c.plan_id,
@@ -83,7 +79,6 @@ FROM (
             LIMIT 20
         ) l
     ) w
-    WHERE c.workspace = %(workspace)s AND c.close_seq > %(lo)s AND c.close_seq <= %(hi)s
-      AND (%(since)s::timestamptz IS NULL OR c.occurred_at >= %(since)s::timestamptz)
+    WHERE c.workspace = %(workspace)s AND {in_batch} AND e.event_type = 'trade.closed'
 ) s
 ORDER BY s.close_event_id

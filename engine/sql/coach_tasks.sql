@@ -8,9 +8,8 @@ SELECT e.event_id, e.workflow_id, e.occurred_at, e.event ->> 'occurred_at' AS oc
        e.parent_event_id, e.event -> 'payload' AS p,
        e.event #>> '{payload,analysis_id}' AS analysis_id
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'coach.analysis.generated'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 
 -- name: store_analyses
 INSERT INTO coach_analyses (workspace, analysis_id, close_event_id, trade_id, symbol, workflow_id, sample_size,
@@ -27,7 +26,10 @@ ON CONFLICT DO NOTHING
 -- name: recommendations
 -- The first three recommendations of each analysis, numbered from 1.
 SELECT a.*, r.n, r.rec,
-       'task_' || a.analysis_id || '_' || r.n AS task_id
+       'task_' || a.analysis_id || '_' || r.n AS task_id,
+       coalesce(r.rec ->> 'priority', 'medium') AS priority,
+       coalesce(r.rec ->> 'action', 'review') AS action,
+       coalesce(r.rec ->> 'detail', '') AS detail
 FROM ({analyses}) a
 CROSS JOIN LATERAL jsonb_array_elements(
     CASE WHEN jsonb_typeof(a.p -> 'recommendations') = 'array' THEN a.p -> 'recommendations' ELSE '[]' END
@@ -38,26 +40,19 @@ WHERE r.n <= 3
 INSERT INTO coach_tasks (workspace, task_id, analysis_id, position, priority, action, detail, symbol,
                          workflow_id, occurred_at)
 SELECT DISTINCT ON (t.task_id)
-       %(workspace)s, t.task_id, t.analysis_id, t.n, coalesce(t.rec ->> 'priority', 'medium'),
-       coalesce(t.rec ->> 'action', 'review'), coalesce(t.rec ->> 'detail', ''), t.p ->> 'symbol',
+       %(workspace)s, t.task_id, t.analysis_id, t.n, t.priority, t.action, t.detail, t.p ->> 'symbol',
        t.workflow_id, t.occurred_at
 FROM ({recommendations}) t
 ORDER BY t.task_id
 ON CONFLICT (workspace, task_id) DO NOTHING
 
 -- name: suggested_events
-SELECT jsonb_strip_nulls(jsonb_build_object(
-           'event_id', 'msp.task.' || md5(t.task_id),
-           'event_type', 'strategy.rule.suggested',
-           'event_version', 1,
-           'occurred_at', t.occurred_text,
-           'actor', jsonb_build_object('actor_type', 'system'),
-           'entity', jsonb_build_object('entity_type', 'coach', 'entity_id', t.analysis_id, 'symbol', t.p ->> 'symbol'),
-           'correlation', jsonb_build_object('workflow_id', t.workflow_id, 'parent_event_id', t.event_id),
-           'payload', jsonb_build_object(
-               'task_id', t.task_id, 'analysis_id', t.analysis_id,
-               'action', coalesce(t.rec ->> 'action', 'review'),
-               'priority', coalesce(t.rec ->> 'priority', 'medium'),
-               'detail', coalesce(t.rec ->> 'detail', '')))),
+SELECT msp_event(
+           kind => 'task', key => t.task_id, event_type => 'strategy.rule.suggested', occurred_at => t.occurred_text,
+           entity_type => 'coach', entity_id => t.analysis_id, symbol => t.p ->> 'symbol',
+           workflow_id => t.workflow_id, parent_event_id => t.event_id,
+           payload => jsonb_build_object(
+               'task_id', t.task_id, 'analysis_id', t.analysis_id, 'action', t.action, 'priority', t.priority,
+               'detail', t.detail)),
        NULL::bigint
 FROM ({recommendations}) t

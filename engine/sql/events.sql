@@ -4,7 +4,7 @@
 -- Event writers of one workspace take turns: a transaction-scoped lock held
 -- from the first insert to commit, so seq order is commit order within a
 -- workspace and the runner's "seq above the checkpoint" sweep never skips a
--- late-committing batch (DESIGN §5).  Under the lock, the workspace goes into
+-- late-committing batch (docs/ARCHITECTURE.md#exactly-once).  Under the lock, the workspace goes into
 -- the registry (no row-level wall) that `msp automate --all-workspaces` reads;
 -- one statement, as the writer pays a round trip per batch.
 WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('msp.events'), hashtext(%(workspace)s)))
@@ -33,9 +33,12 @@ WHERE w.event <> convert_from(u.event, 'UTF8')::jsonb
 ORDER BY u.line_no;
 
 -- name: insert_events
--- Every insert into workflow_events goes through this statement: its events
--- placeholder is a subquery yielding (event jsonb, source_line bigint) whose event already
--- carries its event_id; the indexed columns are read from the event itself.
+-- Every INSERT into workflow_events goes through this statement (ingest's
+-- batches arrive by copy_events instead, as COPY rows StagedBatch builds):
+-- its {events} slot is a subquery yielding (event jsonb, source_line bigint)
+-- whose event already carries its event_id (msp's own events are built by
+-- msp_event, migrations/012_event_envelope.sql); the indexed columns are read
+-- from the event itself.
 INSERT INTO workflow_events (
     workspace, event_id, event_type, event_version, occurred_at, workflow_id,
     parent_event_id, actor_type, symbol, event, source, source_line)
@@ -53,6 +56,10 @@ SELECT %(workspace)s,
        n.source_line
 FROM (SELECT * FROM ({events}) AS built OFFSET 0) AS n (event, source_line)  -- OFFSET 0: build each event once, not once per column
 ON CONFLICT (workspace, event_id) DO NOTHING;
+
+-- name: one_event
+-- One event built in the process, as the events subquery of insert_events.
+SELECT %(event)s::jsonb, NULL::bigint
 
 -- name: quarantine
 INSERT INTO rejected_lines (workspace, source, line_no, raw, raw_truncated, raw_sha256, errors)

@@ -1,4 +1,4 @@
--- Journal entries (DESIGN §5.3, §5.4, §5.7, §5.8).
+-- Journal entries (docs/ARCHITECTURE.md#the-automations).
 
 -- name: list
 SELECT journal_id, origin, status, symbol, side, workflow_id, plan_id, outcome, realized_pnl, tags,

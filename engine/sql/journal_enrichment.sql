@@ -4,22 +4,25 @@
 -- symbol's newest open entry.
 
 -- name: enrich
--- (MATERIALIZED keeps the jsonb-derived keys plain columns: under row-level
--- security only leakproof conditions may use an index, and jsonb's #>> is not.)
+-- Enriches the target of every analysis of the batch that has one, and
+-- returns the others as skipped (from the same targets: the two cannot
+-- disagree); an analysis enriched before (the same id imported twice) is
+-- neither.  (MATERIALIZED keeps the jsonb-derived keys plain columns: under
+-- row-level security only leakproof conditions may use an index, and jsonb's
+-- #>> is not.)
 WITH batch AS MATERIALIZED (
-    SELECT e.workflow_id, e.occurred_at, e.parent_event_id,
+    SELECT e.seq, e.workflow_id, e.occurred_at, e.parent_event_id,
            e.event #>> '{payload,analysis_id}' AS analysis_id,
            e.event #>> '{payload,symbol}' AS symbol,
            e.event #>> '{payload,trade_id}' AS trade_id,
            e.event #>> '{payload,plan_id}' AS event_plan_id,
            e.event -> 'payload' AS p
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'coach.analysis.generated'
-      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ),
 analyses AS MATERIALIZED (
-    SELECT b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
+    SELECT b.seq, b.workflow_id, b.occurred_at, b.analysis_id, b.symbol,
            coalesce(b.event_plan_id, ct.plan_id, pos.plan_id) AS plan_id, b.p
     FROM batch b
     LEFT JOIN closed_trades ct ON ct.workspace = %(workspace)s AND ct.close_event_id = b.parent_event_id
@@ -66,16 +69,10 @@ updated AS (
     WHERE j.workspace = %(workspace)s AND j.journal_id = g.journal_id
     RETURNING j.journal_id
 )
-SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM updated)
-
--- name: skipped
-SELECT a.analysis_id AS item, 'no open journal entry to enrich' AS reason
-FROM (
-    SELECT e.event #>> '{payload,analysis_id}' AS analysis_id
-    FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
-      AND e.event_type = 'coach.analysis.generated'
-    OFFSET 0  -- a plain column, so the look-up below may use its index under row-level security
-) a
-WHERE NOT EXISTS (SELECT 1 FROM journal_enrichments j
-                  WHERE j.workspace = %(workspace)s AND j.analysis_id = a.analysis_id)
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM updated),
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(t.analysis_id, 'no open journal entry to enrich')
+                                  ORDER BY t.seq), '[]')
+        FROM targets t
+        WHERE t.journal_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM journal_enrichments j
+                          WHERE j.workspace = %(workspace)s AND j.analysis_id = t.analysis_id))

@@ -14,9 +14,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
        (e.event #>> '{payload,execution,entry_price}')::numeric,
        e.event #>> '{payload,plan_id}', e.workflow_id, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'trade.executed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,trade_id}', e.seq
 ON CONFLICT (workspace, trade_id) DO NOTHING
 
@@ -31,13 +30,31 @@ FROM (
            (e.event #>> '{payload,live,quote_price}')::numeric AS price,
            coalesce((e.event #>> '{payload,live,quote_at}')::timestamptz, e.occurred_at) AS quoted_at
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'trade.updated'
-      AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+      AND e.event #> '{payload,live,quote_price}' IS NOT NULL  -- v2 may carry a scale-in and no quote
     ORDER BY e.event #>> '{payload,trade_id}', 3 DESC, e.seq DESC
 ) q
 WHERE p.workspace = %(workspace)s AND p.trade_id = q.trade_id AND p.status = 'open'
   AND (p.quoted_at IS NULL OR q.quoted_at >= p.quoted_at)
+
+-- name: resize_positions
+-- trade.updated v2 with a position (a fill that added to it, from `msp import fills`):
+-- the open position takes the newest quantity and average entry price.
+UPDATE positions p
+SET quantity = r.quantity, entry_price = r.entry_price
+FROM (
+    SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
+           e.event #>> '{payload,trade_id}' AS trade_id,
+           (e.event #>> '{payload,position,quantity}')::numeric AS quantity,
+           (e.event #>> '{payload,position,average_entry_price}')::numeric AS entry_price
+    FROM workflow_events e
+    WHERE {in_batch}
+      AND e.event_type = 'trade.updated' AND e.event_version >= 2  -- v1 never validated a position
+      AND e.event #> '{payload,position,quantity}' IS NOT NULL
+    ORDER BY e.event #>> '{payload,trade_id}', e.occurred_at DESC, e.seq DESC
+) r
+WHERE p.workspace = %(workspace)s AND p.trade_id = r.trade_id AND p.status = 'open'
 
 -- name: close_positions
 INSERT INTO positions (workspace, trade_id, symbol, side, quantity, entry_price, close_price, realized_pnl,
@@ -52,13 +69,14 @@ SELECT DISTINCT ON (e.event #>> '{payload,trade_id}')
        'closed', e.event #>> '{payload,plan_id}', e.workflow_id, e.occurred_at,
        (e.event #>> '{payload,closed_at}')::timestamptz
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'trade.closed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,trade_id}', e.seq
 ON CONFLICT (workspace, trade_id) DO UPDATE
 SET status = 'closed', close_price = excluded.close_price, realized_pnl = excluded.realized_pnl,
-    closed_at = excluded.closed_at, unrealized_pnl = NULL
+    closed_at = excluded.closed_at, unrealized_pnl = NULL,
+    -- what the close closed (after partial exits, the remainder at its FIFO entry)
+    quantity = excluded.quantity, entry_price = excluded.entry_price
 WHERE positions.status = 'open'
 
 -- name: upsert_journal
@@ -75,9 +93,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,journal_id}')
        coalesce(e.event #>> '{payload,notes}', ''),
        e.event_id, e.occurred_at, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'journal.updated'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,journal_id}', e.occurred_at DESC, e.seq DESC
 ON CONFLICT (workspace, journal_id) DO UPDATE
 SET symbol = coalesce(excluded.symbol, journal_entries.symbol),
@@ -102,9 +119,8 @@ SELECT DISTINCT ON (e.event #>> '{payload,journal_id}')
        e.event #>> '{payload,outcome}', (e.event #>> '{payload,realized_pnl}')::numeric,
        (e.event #>> '{payload,closed_at}')::timestamptz, e.event_id, e.occurred_at, e.occurred_at
 FROM workflow_events e
-WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+WHERE {in_batch}
   AND e.event_type = 'journal.completed'
-  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
 ORDER BY e.event #>> '{payload,journal_id}', e.occurred_at DESC, e.seq DESC
 ON CONFLICT (workspace, journal_id) DO UPDATE
 SET status = 'completed', outcome = excluded.outcome, realized_pnl = excluded.realized_pnl,
@@ -127,7 +143,7 @@ SELECT %(workspace)s, p ->> 'focus',
 FROM (
     SELECT e.event -> 'payload' AS p, e.occurred_at
     FROM workflow_events e
-    WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+    WHERE {in_batch}
       AND e.event_type = 'operator.context.updated'
     ORDER BY e.occurred_at DESC, e.seq DESC
     LIMIT 1

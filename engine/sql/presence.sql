@@ -1,4 +1,4 @@
--- msp presence (DESIGN §6).
+-- msp presence (README.md#reports, docs/ARCHITECTURE.md#reports).
 
 -- name: signal_bias
 SELECT count(*) FILTER (WHERE event #>> '{payload,direction}' = 'long') AS bullish,

@@ -1,4 +1,4 @@
--- The quarantine of rejected input lines (DESIGN §4).
+-- The quarantine of rejected input lines (docs/ARCHITECTURE.md#ingest).
 
 -- name: list
 SELECT reject_id, source, line_no, status, errors -> 0 ->> 'path' AS path,
@@ -14,7 +14,8 @@ SELECT reject_id, source, line_no, status, raw, raw_truncated, errors, rejected_
 FROM rejected_lines WHERE workspace = %(workspace)s AND reject_id = %(reject_id)s
 
 -- name: pending
-SELECT reject_id, source, line_no, raw, raw_truncated
+-- imported: a row of a CSV or webhook file (`msp import`), not a JSON line; its errors say so
+SELECT reject_id, source, line_no, raw, raw_truncated, jsonb_path_exists(errors, '$[*].import') AS imported
 FROM rejected_lines
 WHERE workspace = %(workspace)s AND status = 'rejected'
   AND (%(ids)s::bigint[] IS NULL OR reject_id = ANY(%(ids)s::bigint[]))

@@ -29,3 +29,10 @@ UPDATE automation_checkpoints SET last_seq = %(hi)s, updated_at = now() WHERE wo
 -- name: workspaces
 -- Every workspace with events (the registry event writers keep).
 SELECT workspace FROM workspaces ORDER BY workspace
+
+-- name: in_batch
+-- The one filter of a batch's events (alias e), the {in_batch} slot of every
+-- automation's statements: the workspace's seqs in (lo, hi], and on a replay
+-- only those that occurred at or after `since`.
+e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
+  AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)

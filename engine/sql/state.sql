@@ -1,4 +1,4 @@
--- The operator state, one row per workspace (DESIGN §6).
+-- The operator state, one row per workspace (README.md#reports).
 
 -- name: get
 SELECT focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone,
@@ -23,3 +23,7 @@ SET focus = coalesce(%(focus)s, s.focus),
                                      WITH ORDINALITY AS x (a, n)
                        ORDER BY n LIMIT 10) latest),
     updated_at = now()
+
+-- name: timezone
+-- The operator's time zone, the day windows' zone when neither --tz nor MSP_TZ is given.
+SELECT timezone FROM operator_state WHERE workspace = %(workspace)s

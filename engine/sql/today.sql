@@ -1,4 +1,4 @@
--- msp today (DESIGN §6): the day's loop counts, by occurred_at in [start, end).
+-- msp today (README.md#reports): the day's loop counts, by occurred_at in [start, end).
 
 -- name: counts
 SELECT

@@ -1,4 +1,4 @@
--- msp trace (DESIGN §6).
+-- msp trace (README.md#reports).
 
 -- name: workflow_of_event
 SELECT workflow_id FROM workflow_events WHERE workspace = %(workspace)s AND event_id = %(id)s

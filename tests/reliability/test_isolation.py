@@ -5,6 +5,9 @@ rendered harmlessly."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -36,6 +39,7 @@ READ_COMMANDS = [
     ("rejects", "list"),
     ("operator", "--date", DAY),
     ("trace", "wf-2026-11-20-nvda-0935"),
+    ("review", "--week", DAY, "--rule-window", "2"),
 ]
 
 
@@ -61,6 +65,9 @@ def hostile_events():
         events.append(cand)
         events.append(ev.journal_updated(f"j-hostile-{n}", "TSLA", workflow=wf, notes=text, strategy=text,
                                          at="2026-11-20T10:05:00-05:00"))
+        signal = ev.signal("TSLA", workflow=wf, at="2026-11-20T09:59:00-05:00", signal_id=f"s-hostile-{n}")
+        signal["payload"]["source"] = {"module": text, "submodule": text}  # the operator's "Signal sources"
+        events.append(signal)
     return events
 
 
@@ -77,7 +84,11 @@ def two_workspaces(tmp_path_factory, server_url):
     alone = migrated(make_database(server_url, "msp_iso_alone"))
     hostile = tmp / "hostile.jsonl"
     ev.write(hostile, *hostile_events())
-    load(shared, "bravo", FIXTURES / "history_week.jsonl", FIXTURES / "bad_lines.jsonl", hostile)
+    quarantined = tmp / f"evil{ESCAPE_PAYLOADS[1]}.jsonl"  # a file name and a bad line that are attacks too
+    quarantined.write_bytes(ESCAPE_PAYLOADS[1].encode() + b"\n" + ESCAPE_PAYLOADS[4].encode() + b"\n")
+    load(shared, "bravo", FIXTURES / "history_week.jsonl", FIXTURES / "bad_lines.jsonl", hostile, quarantined)
+    assert run(shared, "bravo", "state", "set", "--focus", ESCAPE_PAYLOADS[1], "--mode", ESCAPE_PAYLOADS[4]
+               ).exit_code == 0
     load(shared, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
     load(alone, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
     yield shared, alone
@@ -230,3 +241,97 @@ def test_the_wall_stands_for_a_non_superuser_owner_as_on_managed_postgres(tmp_pa
             conn.close()
     finally:
         cluster.stop("immediate")
+
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+JSON_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
+def hostile_cases(url):
+    """Every command and subcommand of `msp --help`, run in workspace bravo (the hostile one)."""
+    ids = lambda sql: [r[0] for r in psycopg.connect(url).execute(sql).fetchall()]  # noqa: E731
+    alert = ids("SELECT alert_id FROM alerts WHERE workspace = 'bravo' AND level IS NOT NULL ORDER BY 1 LIMIT 1")[0]
+    task = ids("SELECT task_id FROM coach_tasks WHERE workspace = 'bravo' AND status = 'pending' ORDER BY 1")
+    reject = ids("SELECT reject_id FROM rejected_lines WHERE workspace = 'bravo' AND source LIKE '%%evil%%'")[0]
+    return {
+        "demo": ("--workspace", "bravo-demo", "demo"), "ingest": ("ingest", str(FIXTURES / "bad_lines.jsonl")),
+        "validate": ("validate", str(FIXTURES / "bad_lines.jsonl")), "schemas list": ("schemas", "list"),
+        "schemas show": ("schemas", "show", "journal.updated"), "rejects list": ("rejects", "list"),
+        "rejects show": ("rejects", "show", str(reject)), "rejects retry": ("rejects", "retry", str(reject)),
+        "automate": ("automate",), "alerts list": ("alerts", "list"),
+        "alerts trigger": ("alerts", "trigger", alert, "--price", "10"), "journal list": ("journal", "list"),
+        "journal show": ("journal", "show", "j-hostile-1"), "journal auto-log": ("journal", "auto-log", alert),
+        "today": ("today", "--date", DAY), "conversion": ("conversion", "--date", DAY, "--cohort"),
+        "presence": ("presence",), "tasks list": ("tasks", "list", "--status", "all"),
+        "tasks accept": ("tasks", "accept", task[0]), "tasks reject": ("tasks", "reject", task[1]),
+        "state show": ("state", "show"), "state set": ("state", "set", "--cognitive-load", "40"),
+        "trace": ("trace", "wf-hostile-1"), "operator": ("operator", "--date", DAY), "migrate": ("migrate",),
+        "review": ("review", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "tag"),
+        "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
+        **hostile_imports(),
+    }
+
+
+def hostile_imports() -> dict:
+    """The importers, each fed a file whose cells and keys hold terminal escapes and bidi overrides."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="msp-hostile-"))
+    evil = "\x1b[2J\u202eevil\x07"
+    (folder / "alerts.jsonl").write_text(json.dumps({"ticker": evil, "confidence": 70, "close": 1,
+                                                     "time": "2026-11-20T15:00:00Z", evil: evil}) + "\n")
+    header = FIXTURES.joinpath("ibkr_trades.csv").read_text().splitlines()[0]
+    (folder / "fills.csv").write_text(header + "\n" + ",".join([evil] * len(header.split(","))) + "\n")
+    (folder / "trades.csv").write_text("Size,EntryBar,ExitBar,EntryPrice,ExitPrice,PnL,ReturnPct,EntryTime,ExitTime,"
+                                       f"Duration,Tag\n{evil},1,2,10,11,1,0.1,{evil},2026-11-20,1 days,{evil}\n")
+    return {
+        "import backtest": ("import", "backtest", str(folder / "trades.csv"), "--symbol", "GOOG", "--strategy", evil,
+                            "--tz", "America/New_York"),
+        "import fills": ("import", "fills", str(folder / "fills.csv"), "--broker", "ibkr", "--tz", "America/New_York"),
+        "import tradingview": ("import", "tradingview", str(folder / "alerts.jsonl")),
+    }
+
+
+def test_every_command_renders_hostile_strings_harmlessly(two_workspaces, tmp_path):
+    """Tables, panels, trees and CSV cells all go through cli/render.py's
+    safe_text: no command, in any format, prints a raw control character
+    (terminal escape, bell, carriage return, bidirectional override), and
+    the attacks that reach a screen show as visible escapes."""
+    from support import command_paths
+
+    shared, _ = two_workspaces
+    commands = hostile_cases(shared)
+    assert set(commands) == command_paths()
+    shown = {}
+    env = {"MSP_DATA_DIR": str(tmp_path / "none"), "MSP_DATABASE_URL": "", "DATABASE_URL": ""}
+    for path, args in commands.items():
+        for fmt in ("table", "csv", "json"):
+            result = invoke(["--database-url", shared, "--workspace", "bravo", "--format", fmt, *args], env=env)
+            assert "Traceback" not in result.stderr, (path, fmt, result.stderr)
+            # JSON gives strings back exactly (a bidi override stays one), with every C0 control escaped
+            pattern = JSON_CONTROL if fmt == "json" else CONTROL
+            assert not pattern.search(result.stdout), (path, fmt, repr(result.stdout[:3000]))
+            assert not CONTROL.search(result.stderr), (path, fmt, repr(result.stderr[:3000]))
+            shown[path, fmt] = result.stdout
+    escaped = "\\x1b[2J"  # how ESC [2J reads once made visible
+    for path in ("journal show", "operator", "state show", "rejects list", "rejects show"):
+        assert escaped in shown[path, "table"], (path, shown[path, "table"][:3000])
+    assert escaped in shown["operator", "table"].split("Signal sources")[1]  # the source column, escaped
+
+
+def test_operator_watch_renders_hostile_strings_harmlessly(two_workspaces):
+    """`msp operator --watch` in a pipe, refresh after refresh."""
+    import subprocess
+    import sys
+    import time
+
+    shared, _ = two_workspaces
+    proc = subprocess.Popen([sys.executable, "-m", "msp", "--database-url", shared, "--workspace", "bravo",
+                             "operator", "--date", DAY, "--watch", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    time.sleep(4)
+    proc.terminate()
+    out, err = proc.communicate(timeout=60)
+    text = out.decode()
+    assert err == b"" and text.count("Signal sources") >= 2, (err, text[:500])
+    assert not CONTROL.search(text) and "\\x1b[2J" in text

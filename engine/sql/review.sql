@@ -1,0 +1,152 @@
+-- msp review: the closed trades of a period and the coach decisions to weigh
+-- them against.  Read-only.  A trade counts once, by its first trade.closed
+-- event (as positions do: engine/sql/lifecycle.sql), at its close time: the
+-- payload's closed_at (required by the schema), else the event's occurred_at.
+--
+-- The closes are read from closed_trades — the coach's narrow projection of
+-- every close, indexed by close time (engine/sql/coach_analysis.sql
+-- project_closes) — and, for the closes the sweep has not projected yet
+-- (seq above %(floor)s = coach_analysis.projected_up_to), from the events
+-- themselves; so the review is complete whether or not `msp automate` ran,
+-- and a week of a long history is an index range, not a scan of every close.
+-- What the review groups a trade by is looked up in its own workflow
+-- (workflow_events_workflow_idx): its first trade.executed (the entry), its
+-- plan's first trade.plan.created (the first stop), journal entries, signal.
+
+-- name: all_closes
+-- Every close event up to %(end)s: projected, then the unprojected tail (a
+-- slot of the statements below: `{all_closes}`).
+SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.workflow_id, t.realized_pnl AS pnl,
+       t.closed_at
+FROM closed_trades t
+WHERE t.workspace = %(workspace)s AND t.closed_at < %(end)s
+UNION ALL
+SELECT tail.event_id, tail.seq, tail.trade_id, tail.workflow_id, tail.pnl, tail.closed_at
+FROM (
+    SELECT e.event_id, e.seq, e.event #>> '{payload,trade_id}' AS trade_id, e.workflow_id,
+           (e.event #>> '{payload,realized_pnl}')::numeric AS pnl,
+           coalesce((e.event #>> '{payload,closed_at}')::timestamptz, e.occurred_at) AS closed_at
+    FROM workflow_events e
+    WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
+      AND e.seq > %(floor)s  -- a value, not a subquery: the partial index on closes by seq answers it
+) tail
+WHERE tail.closed_at < %(end)s
+
+-- name: window_trades
+-- The trades whose first close falls in [start, end), in close order.
+WITH candidates AS MATERIALIZED (
+    SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
+),
+firsts AS MATERIALIZED (
+    SELECT c.*
+    FROM candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM closed_trades t  -- an earlier close of the same trade: this one is a repeat
+                      WHERE t.workspace = %(workspace)s AND t.trade_id = c.trade_id AND t.close_seq < c.seq)
+      AND NOT EXISTS (SELECT 1 FROM workflow_events e
+                      WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
+                        AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
+),
+related AS MATERIALIZED (  -- the close itself and what the trade is grouped by, from its workflow
+    SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id, r.event -> 'payload' AS p
+    FROM workflow_events r
+    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM firsts)
+      AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
+                           'signal.created')
+),
+w AS (
+    SELECT f.event_id, f.trade_id, f.pnl, f.closed_at, f.workflow_id, r.p
+    FROM firsts f
+    JOIN related r ON r.event_id = f.event_id
+),
+entries AS (
+    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'trade_id') r.workflow_id, r.p ->> 'trade_id' AS trade_id,
+           r.occurred_at AS entered_at, r.p ->> 'plan_id' AS plan_id, r.p ->> 'strategy' AS strategy
+    FROM related r
+    WHERE r.event_type = 'trade.executed'
+    ORDER BY r.workflow_id, r.p ->> 'trade_id', r.seq
+),
+plans AS (
+    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'plan_id') r.workflow_id, r.p ->> 'plan_id' AS plan_id,
+           CASE WHEN jsonb_typeof(r.p #> '{risk,invalidation}') = 'number'
+                THEN (r.p #>> '{risk,invalidation}')::numeric END AS stop,
+           r.p #>> '{setup,signal_type}' AS signal_type
+    FROM related r
+    WHERE r.event_type = 'trade.plan.created'
+    ORDER BY r.workflow_id, r.p ->> 'plan_id', r.seq
+),
+facts AS (
+    SELECT r.workflow_id,
+           (array_agg(r.p ->> 'strategy' ORDER BY r.occurred_at DESC, r.seq DESC)
+                FILTER (WHERE r.event_type = 'journal.updated' AND r.p ->> 'strategy' <> ''))[1] AS journal_strategy,
+           (array_agg(r.p #>> '{source,strategy}' ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.p #>> '{source,strategy}' <> ''))[1]
+               AS signal_strategy,
+           (array_agg(r.p ->> 'signal_type' ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.p ->> 'signal_type' <> ''))[1] AS signal_type,
+           array_agg(DISTINCT t.tag) FILTER (WHERE t.tag <> '') AS journal_tags
+    FROM related r
+    LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN r.event_type = 'journal.updated'
+                                                      AND jsonb_typeof(r.p -> 'tags') = 'array'
+                                                 THEN r.p -> 'tags' END) AS t (tag) ON true
+    WHERE r.event_type IN ('journal.updated', 'signal.created')
+    GROUP BY r.workflow_id
+)
+SELECT w.event_id, w.trade_id, w.p ->> 'symbol' AS symbol, w.p #>> '{execution,side}' AS side,
+       (w.p #>> '{execution,quantity}')::numeric AS quantity,
+       (w.p #>> '{execution,entry_price}')::numeric AS entry_price, w.pnl, w.closed_at,
+       n.entered_at, pl.stop,
+       coalesce(nullif(w.p ->> 'strategy', ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
+                nullif(pl.signal_type, ''), f.signal_type) AS strategy,
+       ARRAY(SELECT DISTINCT x.tag  -- the close's own tags and its journal entries', each once
+             FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(w.p -> 'tags') = 'array'
+                                                                     THEN w.p -> 'tags' END))
+                         || coalesce(f.journal_tags, '{}')) AS x (tag)
+             WHERE x.tag <> '' ORDER BY x.tag) AS tags
+FROM w
+LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
+LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.p ->> 'plan_id', n.plan_id)
+LEFT JOIN facts f ON f.workflow_id = w.workflow_id
+ORDER BY w.closed_at, w.event_id
+
+-- name: close_sequence
+-- Every trade's first close up to %(end)s, in close order: the sample the
+-- accepted rules are weighed on.
+SELECT c.pnl, c.closed_at
+FROM (
+    SELECT DISTINCT ON (a.trade_id) a.event_id, a.pnl, a.closed_at
+    FROM ({all_closes}) a
+    ORDER BY a.trade_id, a.seq
+) c
+ORDER BY c.closed_at, c.event_id
+
+-- name: accepted_rules
+-- Coach tasks accepted before %(end)s (the first decision of each task: the
+-- first one wins, engine/actions/tasks.py), with what the task said (its
+-- strategy.rule.suggested, in the decision's workflow as msp writes it).
+WITH decisions AS MATERIALIZED (
+    SELECT *
+    FROM (
+        SELECT DISTINCT ON (a.event #>> '{payload,task_id}')
+               a.event #>> '{payload,task_id}' AS task_id, a.event #>> '{payload,decision}' AS decision,
+               coalesce((a.event #>> '{payload,decided_at}')::timestamptz, a.occurred_at) AS decided_at,
+               a.event #>> '{payload,action}' AS action, a.workflow_id
+        FROM workflow_events a
+        WHERE a.workspace = %(workspace)s AND a.event_type = 'strategy.rule.applied'
+        ORDER BY a.event #>> '{payload,task_id}', a.seq
+    ) first_decision
+    WHERE first_decision.decision = 'accepted' AND first_decision.decided_at < %(end)s
+),
+suggestions AS MATERIALIZED (
+    SELECT DISTINCT ON (g.event #>> '{payload,task_id}')
+           g.event #>> '{payload,task_id}' AS task_id, g.event #>> '{payload,action}' AS action,
+           g.event #>> '{payload,detail}' AS detail
+    FROM workflow_events g
+    WHERE g.workspace = %(workspace)s AND g.workflow_id IN (SELECT workflow_id FROM decisions)
+      AND g.event_type = 'strategy.rule.suggested'
+      AND g.event #>> '{payload,task_id}' IN (SELECT task_id FROM decisions)
+    ORDER BY g.event #>> '{payload,task_id}', g.seq
+)
+SELECT d.task_id, d.decided_at, coalesce(d.action, s.action) AS action, s.detail
+FROM decisions d
+LEFT JOIN suggestions s USING (task_id)
+ORDER BY d.decided_at, d.task_id
