@@ -16,6 +16,7 @@ from msp.engine.errors import EXIT_DATABASE, EXIT_USAGE, MspError
 
 from . import context
 from .context import AppContext
+from .params import TEXT
 
 # command name → (module in cli/commands, one-line help, an example) — shown by `msp --help`
 COMMANDS = {
@@ -91,10 +92,10 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--database-url", envvar=None, default=None, metavar="URL",
+@click.option("--database-url", envvar=None, default=None, metavar="URL", type=TEXT,
               help="PostgreSQL URL [env MSP_DATABASE_URL, DATABASE_URL; default: embedded server].")
-@click.option("--workspace", default=None, metavar="NAME", help="Workspace [env MSP_WORKSPACE; default: default].")
-@click.option("--tz", default=None, metavar="ZONE", help="Time zone for day windows [env MSP_TZ].")
+@click.option("--workspace", default=None, metavar="NAME", type=TEXT, help="Workspace [env MSP_WORKSPACE; default: default].")
+@click.option("--tz", default=None, metavar="ZONE", type=TEXT, help="Time zone for day windows [env MSP_TZ].")
 @click.option("--format", "output_format", default=None, type=click.Choice(["table", "json", "csv"]),
               help="Output format [env MSP_FORMAT; default: table].")
 @click.version_option(__version__, prog_name="msp")
@@ -152,6 +153,16 @@ def _server_errors() -> tuple:
     return (psycopg.DatabaseError,)
 
 
+def _one_line(exc: "click.ClickException") -> str:
+    """click's message on one line (its usage block dropped), naming the help to read."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see {ctx.command_path} --help)"
+    return message
+
+
 def main(argv=None) -> None:
     """Entry point: run the group, turning expected failures into one line + exit code."""
     try:
@@ -168,7 +179,7 @@ def main(argv=None) -> None:
         click.echo("msp: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"msp: error: {_one_line(exc)}", err=True)
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
     except MspError as exc:
         click.echo(f"msp: error: {exc.message}", err=True)

@@ -265,13 +265,23 @@ def tasks_view(tasks: list[dict], title: str = "Coach action queue", commands: b
     return t
 
 
-def render_tasks(fmt: str, tasks: list[dict]) -> None:
+NO_TASKS_YET = "The coach suggests tasks after trades close (msp automate)."
+
+
+def empty_queue_message(status: str, pending: int) -> str:
+    """What an empty `msp tasks list --status STATUS` says, given the pending count."""
+    if status == "pending" or pending == 0:
+        return f"No {'' if status == 'all' else status + ' '}tasks. {NO_TASKS_YET}"
+    return f"No {'' if status == 'all' else status + ' '}tasks ({pending} pending: msp tasks list)."
+
+
+def render_tasks(fmt: str, tasks: list[dict], empty: str = f"No tasks. {NO_TASKS_YET}") -> None:
     if fmt == "json":
         emit_json(tasks)
     elif fmt == "csv":
         emit_csv(TASK_COLUMNS, ([t.get(c) for c in TASK_COLUMNS] for t in tasks))
     elif not tasks:
-        console().print("No tasks. The coach suggests tasks after trades close (msp automate).")
+        console().print(empty)
     else:
         console().print(tasks_view(tasks))
 

@@ -14,6 +14,7 @@ from typing import Optional
 from pydantic import BaseModel, field_validator
 
 from .errors import UsageError
+from .timeparse import zone
 
 DATABASE_URL_VARS = ("MSP_DATABASE_URL", "DATABASE_URL")
 WORKSPACE_VAR = "MSP_WORKSPACE"
@@ -59,7 +60,7 @@ def resolve_settings(
     if not database_url:
         database_url = next((env[v] for v in DATABASE_URL_VARS if env.get(v)), None)
     try:
-        return Settings(
+        settings = Settings(
             database_url=database_url or None,
             workspace=workspace or env.get(WORKSPACE_VAR) or DEFAULT_WORKSPACE,
             tz=tz or env.get(TZ_VAR) or None,
@@ -69,3 +70,6 @@ def resolve_settings(
         first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": ("?",), "msg": str(exc)}
         field = first["loc"][0] if first.get("loc") else "option"
         raise UsageError(f"invalid {field}: {first['msg'].removeprefix('Value error, ')}") from None
+    if settings.tz:  # a zone that is not one is refused by every command, not only by reports
+        zone(settings.tz)
+    return settings

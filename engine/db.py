@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 import psycopg
+import psycopg.types.datetime
 
 from .config import Settings
 from .errors import DatabaseError
@@ -85,16 +86,37 @@ def database_error(exc: BaseException, url: str) -> DatabaseError:
     return DatabaseError(f"database {describe_target(url)}: {_reason(exc, url)}")
 
 
+class InstantLoader(psycopg.types.datetime.TimestamptzLoader):
+    """A timestamptz as a datetime; one Python cannot hold (an event dated
+    9999-12-31T23:59:59-14:00 is in the year 10000 in UTC, one dated
+    0001-01-01T00:00:00+14:00 in 1 BC; PostgreSQL stores both) as its ISO 8601
+    text (with " BC" where it applies), so reading it never fails a report."""
+
+    def load(self, data):
+        try:
+            return super().load(data)
+        except psycopg.DataError:
+            text = bytes(data).decode()
+            return re.sub(r"([+-]\d\d)( BC)?$", r"\1:00\2", text.replace(" ", "T", 1))
+
+
+def iso(instant) -> str:
+    """A loaded timestamptz as ISO 8601 text (see InstantLoader)."""
+    return instant if isinstance(instant, str) else instant.isoformat()
+
+
 def connect(url: str) -> psycopg.Connection:
     """Open a connection; failures become DatabaseError (exit 3)."""
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             url,
             autocommit=True,
             prepare_threshold=None,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name="msp",
         )
+        conn.adapters.register_loader("timestamptz", InstantLoader)
+        return conn
     except psycopg.Error as exc:
         raise database_error(exc, url) from None
     except ValueError as exc:  # e.g. a malformed URL

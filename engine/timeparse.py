@@ -19,15 +19,43 @@ def parse_since(text: str) -> str:
     return value.isoformat()
 
 
+# The days a report can cover: a local day of any zone (UTC-12…+14) is then an
+# instant range that both Python and PostgreSQL represent.
+FIRST_DAY = dt.date(1, 1, 2)
+LAST_DAY = dt.date(9999, 12, 30)
+
+
 def parse_date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"invalid date {text!r}: use YYYY-MM-DD") from None
+    return check_day(day)
+
+
+def check_day(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(f"date {day.isoformat()} is out of range: use a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def first_day_of(last: dt.date, days: int) -> dt.date:
+    """The first day of a ``days``-day window ending on ``last``; a window
+    reaching before FIRST_DAY is a usage error naming the limit."""
+    if days < 1 or (last - FIRST_DAY).days < days - 1:
+        raise UsageError(f"a {days}-day window ending {check_day(last)} would start before {FIRST_DAY}, "
+                         f"the first day msp reports on")
+    return last - dt.timedelta(days=days - 1)
+
+
+ZONE_NAME_MAX = 64  # longer than any IANA name; a longer one is shown cut in the error
 
 
 def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; any other text (too long for a file name, a NUL, a
+    path, bytes that are not UTF-8, a directory of the database) is a usage error."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"unknown time zone {name!r} (use an IANA name such as America/New_York)") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: too long, a directory
+        shown = name if len(name) <= ZONE_NAME_MAX else name[:ZONE_NAME_MAX] + "…"
+        raise UsageError(f"unknown time zone {shown!r} (use an IANA name such as America/New_York)") from None

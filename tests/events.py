@@ -103,7 +103,7 @@ def write(path, *events) -> str:
     return str(path)
 
 
-def coach_analysis(analysis_id, *, workflow, at, trade_id="t-hist", symbol="AAPL", **payload):
+def imported_analysis(analysis_id, *, workflow, at, trade_id="t-hist", symbol="AAPL", **payload):
     """A coach analysis from imported history (not msp's own)."""
     return _envelope("coach.analysis.generated", {
         "analysis_id": analysis_id, "trade_id": trade_id, "symbol": symbol, "sample_size": 12, "win_rate": 50,
@@ -172,7 +172,106 @@ def week(seed: int = 5, workflows: int = 60) -> list:
                         "event_id": f"{wf}-jc"})
     out.append({**context_updated(at=start.isoformat(), focus="breakouts", attention_score=70,
                                   timezone="America/New_York"), "event_id": f"context-{seed}"})
-    out.append({**coach_analysis(f"ca-imported-{seed}", workflow=f"wk-{seed}-0",
+    out.append({**imported_analysis(f"ca-imported-{seed}", workflow=f"wk-{seed}-0",
                                  at=(start + dt.timedelta(days=6)).isoformat()),
                 "event_id": f"imported-analysis-{seed}"})
+    return out
+
+
+def coach_analysis(analysis_id, trade_id, symbol="AAPL", *, workflow="wf-1", at="2026-11-20T15:01:00-05:00",
+                   sample=3, win_rate=66.7, parent=None, **kw):
+    """An analysis written by another coach (ingested, not msp's own)."""
+    return _envelope("coach.analysis.generated", {
+        "analysis_id": analysis_id, "trade_id": trade_id, "symbol": symbol, "sample_size": sample,
+        "win_rate": win_rate, "avg_win": 80.0, "avg_loss": 40.0, "expectancy": 40.0,
+        "recommendations": [{"priority": "medium", "action": "review_exits", "detail": "Exits came early."}]},
+        workflow=workflow, at=at, parent=parent, **kw)
+
+
+def varied_week(seed=20261109):
+    """A deterministic week (2026-11-09…13, New York) of everything the sweep reacts to,
+    in the order a real feed delivers it — mostly by time, with the stragglers real
+    feeds have: operator context updates carrying a few fields each (one late, one
+    with a zone that does not exist), signals and candidates of every result, trades
+    executed, quoted (an older quote after a newer one, a quote after the close), closed and
+    journaled (a journal sometimes completed before its trade's close arrives),
+    and analyses from another coach followed by the journal completion they would
+    enrich.  Event ids are fixed, so the same week is the same events."""
+    import random
+
+    rng = random.Random(seed)
+    symbols = ["AAPL", "NVDA", "TSLA", "AMD", "META", "MSFT", "GOOGL", "AMZN"]
+    fields = {"focus": lambda: rng.choice(["semis", "mega-cap tech", "review", "fx"]),
+              "attention_score": lambda: rng.randint(20, 95),
+              "cognitive_load": lambda: rng.randint(10, 90),
+              "timezone": lambda: rng.choice(["America/New_York", "America/Chicago", "Europe/London"]),
+              "mode": lambda: rng.choice(["active", "passive", "review"]),
+              "risk_environment": lambda: rng.choice(["normal", "elevated", "calm"]),
+              "active_candidates": lambda: [f"cand-{rng.randint(1, 9)}"]}
+    out = []
+
+    for day in range(9, 14):
+        date = f"2026-11-{day:02d}"
+
+        def at(h, m, _date=date):
+            return f"{_date}T{h:02d}:{m:02d}:00-05:00"
+
+        for hour, count in ((8, 5), (12, 2), (15, 1)):  # the morning context is full, later ones partial
+            payload = {k: fields[k]() for k in rng.sample(sorted(fields), count)}
+            out.append(context_updated(workflow=f"ops-{date}", at=at(hour, 30), **payload))
+        if day == 10:  # a stale update delivered late, and a zone that does not exist
+            out.append(context_updated(workflow=f"ops-{date}", at=at(7, 0), focus="stale",
+                                       timezone="Europe/London"))
+            out.append(context_updated(workflow=f"ops-{date}", at=at(16, 0), timezone="Mars/Base",
+                                       mode="review"))
+        for k in range(4):
+            symbol = rng.choice(symbols)
+            wf, trade, journal = f"wf-gw-{date}-{k}", f"t-gw-{date}-{k}", f"j-gw-{date}-{k}"
+            h = 9 + k * 2
+            result = rng.choice(["pass", "pass", "pass", "watch", "fail"])
+            out.append(signal(symbol, workflow=wf, at=at(h, 30), signal_id=f"sig-{wf}"))
+            confidence = {"pass": rng.randint(70, 95), "watch": rng.randint(55, 69), "fail": rng.randint(30, 54)}[result]
+            out.append(candidate(symbol, result, confidence, workflow=wf, at=at(h, 31),
+                                 candidate_id=f"cand-{wf}", entry=round(rng.uniform(50, 500), 2)))
+            if result != "pass":
+                continue
+            side = rng.choice(["LONG", "SHORT"])
+            price = round(rng.uniform(50, 500), 2)
+            pnl = round(rng.uniform(-150, 250), 2)
+            plan_id = f"plan_cand-{wf}"
+            out.append(executed(trade, symbol, side, rng.randint(1, 50), price, workflow=wf, at=at(h, 40),
+                                plan_id=plan_id))
+            out.append(journal_updated(journal, symbol, side.lower(), workflow=wf, at=at(h, 41), plan_id=plan_id,
+                                       tags=["gw"], notes=f"entered {symbol}"))
+            quotes = [(h, 50), (h + 1, 10)]
+            if k == 1:  # an older quote arriving after a newer one
+                quotes.reverse()
+            for qh, qm in quotes:
+                out.append(updated(trade, round(price * rng.uniform(0.97, 1.03), 2), workflow=wf, at=at(qh, qm)))
+            out.append(journal_updated(journal, symbol, side.lower(), workflow=wf, at=at(h + 1, 15),
+                                       tags=["gw", "managed"], notes="trailed the stop"))
+            close = closed(trade, pnl, symbol, workflow=wf, at=at(h + 1, 30), side=side, entry=price,
+                           close=price + 1)
+            done = journal_completed(journal, "win" if pnl > 0 else "loss", pnl, workflow=wf, at=at(h + 1, 35))
+            if k == 2:  # the journal is completed before the close arrives
+                out += [done, close]
+            else:
+                out += [close, done]
+            if k == 0:  # a quote for a trade already closed
+                out.append(updated(trade, price * 2, workflow=wf, at=at(h + 1, 45)))
+            if k == 3:  # another coach's analysis, then the completion it would enrich
+                j2 = f"{journal}-x"
+                out.append(journal_updated(j2, symbol, side.lower(), workflow=f"{wf}-x", at=at(h + 1, 36)))
+                out.append(coach_analysis(f"ext-{wf}", trade, symbol, workflow=f"{wf}-x", at=at(h + 1, 37)))
+                out.append(journal_completed(j2, "win", 10.0, workflow=f"{wf}-x", at=at(h + 1, 38)))
+                out.append(journal_updated(j2, symbol, side.lower(), workflow=f"{wf}-x", at=at(h + 1, 39),
+                                           notes="after the coach", tags=["late"]))
+        if day == 11:  # a trade whose close arrives before its execution, and a journal kept only by
+            wf, trade, journal = f"wf-gw-{date}-late", f"t-gw-{date}-late", f"j-gw-{date}-late"  # its completion
+            out.append(closed(trade, 30.0, "AMD", workflow=wf, at=at(15, 0), entry=100.0, close=103.0))
+            out.append(executed(trade, "AMD", "LONG", 10, 100.0, workflow=wf, at=at(14, 0)))
+            out.append(journal_completed(journal, "win", 30.0, workflow=wf, at=at(15, 1)))
+            out.append(journal_updated(journal, "AMD", "long", workflow=wf, at=at(14, 1), notes="entered late"))
+    for i, event in enumerate(out, 1):  # fixed ids, whatever else the test run built before
+        event["event_id"] = f"gw-{i:04d}"
     return out

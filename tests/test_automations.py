@@ -186,7 +186,7 @@ def test_tasks_and_journal_enrichment(msp, conn, workspace, tmp_path):
     notes, tags = one(conn, "SELECT notes, tags FROM journal_entries WHERE workspace = %s AND journal_id = "
                             "'jd_plan_c-1'", workspace)
     assert notes.count(f"Coach {analysis_id}: win rate 100.00%, avg win 25.00, avg loss 0.00, expectancy 25.00 "
-                       "over 1 trades.") == 1
+                       "over 1 trade.") == 1
     assert "- [high] increase_sample_size:" in notes and "coach_enriched" in tags
     # a replay adds nothing, and the note is not appended twice
     out = automate(msp, "--replay", "--since", "2026-01-01")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import PRICE, TEXT
 
 STATUSES = click.Choice(["active", "triggered", "all"])
 
@@ -36,8 +37,8 @@ def list_cmd(app, status, limit):
 
 
 @command.command("trigger")
-@click.argument("alert_id")
-@click.option("--price", type=float, required=True, help="The price that triggered the alert.")
+@click.argument("alert_id", type=TEXT)
+@click.option("--price", type=PRICE, required=True, help="The price that triggered the alert.")
 @click.option("--auto-log", is_flag=True, help="Also write the alert's draft journal entry.")
 @pass_app
 def trigger_cmd(app, alert_id, price, auto_log):

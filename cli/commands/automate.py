@@ -7,17 +7,18 @@ import click
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.command("automate")
-@click.option("--every", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--every", type=click.IntRange(1, 86_400), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
 @click.option("--follow", is_flag=True,
               help="Keep running and sweep as soon as new events commit (LISTEN/NOTIFY), until SIGTERM/SIGINT.")
 @click.option("--poll-seconds", default=1.0, show_default=True, type=click.FloatRange(0.05),
               help="With --follow: sweep at least this often (all it does where notifications cannot arrive).")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
-@click.option("--since", default=None, metavar="TIMESTAMP",
+@click.option("--since", type=TEXT, default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
 @click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
@@ -41,11 +42,11 @@ def command(app, every, follow, poll_seconds, replay, since, all_workspaces, bat
     from msp.engine.errors import UsageError
     from msp.engine.timeparse import parse_since
 
-    if replay and not since:
+    if replay and since is None:
         raise UsageError("--replay needs --since TIMESTAMP")
-    if since and not replay:
+    if since is not None and not replay:
         raise UsageError("--since is only used with --replay")
-    since_ts = parse_since(since) if since else None
+    since_ts = parse_since(since) if since is not None else None
     if follow and (every or replay):
         raise UsageError("--follow cannot be combined with --every or --replay")
     db = app.database()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import DAY
 
 
 @click.command("conversion")
 @click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True, help="Window length in days.")
 @click.option("--cohort", is_flag=True, help="Per-workflow rates: of workflows reaching a stage, share reaching the next.")
-@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Last day of the window (default: today).")
+@click.option("--date", "day", type=DAY, default=None, metavar="YYYY-MM-DD", help="Last day of the window (default: today).")
 @pass_app
-def command(app, days, cohort, date_text):
+def command(app, days, cohort, day):
     """Loop conversion: signal → candidate → plan → execution → closed → coach, and task acceptance.
 
     \b
@@ -21,9 +22,8 @@ def command(app, days, cohort, date_text):
       msp conversion --cohort --format json
     """
     from msp.engine.reports.conversion import conversion
-    from msp.engine.timeparse import parse_date
 
     from ..views import render_conversion
 
-    report = conversion(app.database(), days=days, cohort=cohort, date=parse_date(date_text) if date_text else None)
+    report = conversion(app.database(), days=days, cohort=cohort, date=day)
     render_conversion(app.format, report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("journal")
@@ -36,7 +37,7 @@ def list_cmd(app, status, limit):
 
 
 @command.command("show")
-@click.argument("journal_id")
+@click.argument("journal_id", type=TEXT)
 @pass_app
 def show_cmd(app, journal_id):
     """One entry with its notes and coach enrichments."""
@@ -52,7 +53,7 @@ def show_cmd(app, journal_id):
 
 
 @command.command("auto-log")
-@click.argument("alert_id")
+@click.argument("alert_id", type=TEXT)
 @pass_app
 def auto_log_cmd(app, alert_id):
     """Write the draft journal entry of a triggered alert (once)."""

@@ -9,17 +9,18 @@ import click
 from msp.engine.reports.presence import DEFAULT_TOP, TOP_RANGE
 
 from ..context import pass_app
+from ..params import DAY, FiniteNumber
 
 
 @click.command("operator")
-@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
+@click.option("--date", "day", type=DAY, default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
 @click.option("--top", type=click.IntRange(*TOP_RANGE), default=DEFAULT_TOP, show_default=True,
               help="Top attention symbols.")
-@click.option("--watch", type=click.FloatRange(0.5), default=None, metavar="SECONDS",
+@click.option("--watch", type=FiniteNumber(0.5, 86_400), default=None, metavar="SECONDS",
               help="Refresh every SECONDS until Ctrl-C: in place on a terminal; in a pipe, one "
                    "plain-text screen (or, with --format json, one JSON line) per refresh.")
 @pass_app
-def command(app, date_text, top, watch):
+def command(app, day, top, watch):
     """Everything an operator needs on one screen: today's workflow, loop
     conversion, the last coach insight, the coach action queue (with the
     command to decide each task), operator presence and the day's signal sources.
@@ -31,26 +32,24 @@ def command(app, date_text, top, watch):
       msp operator --format json
     """
     from msp.engine.reports.operator import surface
-    from msp.engine.timeparse import parse_date
 
     from ..operator_view import operator_view
     from ..render import console, emit_json, refuse_csv
 
     refuse_csv(app.format, "operator", "the surface is several tables; msp today, presence and tasks list each give CSV")
-    date = parse_date(date_text) if date_text else None
     db = app.database()
     out = console()
     if watch is None:
-        view = surface(db, date, top=top)
+        view = surface(db, day, top=top)
         if app.format == "json":
             emit_json(view)
         else:
             out.print(operator_view(view))
         return
     if out.terminal and app.format == "table":
-        _watch_live(db, date, top, watch, surface, operator_view, out)
+        _watch_live(db, day, top, watch, surface, operator_view, out)
     else:
-        _watch_stream(db, date, top, watch, surface, operator_view, out, as_json=app.format == "json")
+        _watch_stream(db, day, top, watch, surface, operator_view, out, as_json=app.format == "json")
 
 
 def _refresh(db, date, top, surface, seconds):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("schemas")
@@ -39,7 +40,7 @@ def list_types(app):
 
 
 @command.command("show")
-@click.argument("event_type", metavar="TYPE")
+@click.argument("event_type", metavar="TYPE", type=TEXT)
 @click.option("--version", "version", type=int, default=None, help="Schema version (default: the newest).")
 @pass_app
 def show(app, event_type, version):

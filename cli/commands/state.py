@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import SCORE, TEXT
 
 
 @click.group("state")
@@ -30,13 +31,13 @@ def show_cmd(app):
 
 
 @command.command("set")
-@click.option("--focus", default=None)
-@click.option("--active-candidates", default=None, help="Comma-separated candidate ids.")
-@click.option("--risk-environment", default=None)
-@click.option("--attention-score", type=click.FloatRange(0, 100), default=None)
-@click.option("--mode", default=None)
-@click.option("--cognitive-load", type=click.FloatRange(0, 100), default=None)
-@click.option("--timezone", default=None, help="IANA zone, e.g. America/New_York.")
+@click.option("--focus", type=TEXT, default=None)
+@click.option("--active-candidates", type=TEXT, default=None, help="Comma-separated candidate ids.")
+@click.option("--risk-environment", type=TEXT, default=None)
+@click.option("--attention-score", type=SCORE, default=None)
+@click.option("--mode", type=TEXT, default=None)
+@click.option("--cognitive-load", type=SCORE, default=None)
+@click.option("--timezone", type=TEXT, default=None, help="IANA zone, e.g. America/New_York.")
 @pass_app
 def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone):
     """Set one or more fields of the operator state."""
@@ -44,7 +45,8 @@ def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mo
 
     from ..render import render_record
 
-    candidates = [c.strip() for c in active_candidates.split(",") if c.strip()] if active_candidates else None
+    candidates = ([c.strip() for c in active_candidates.split(",") if c.strip()]  # "" clears the list
+                  if active_candidates is not None else None)
     state = set_state(app.database(), focus=focus, active_candidates=candidates, risk_environment=risk_environment,
                       attention_score=attention_score, mode=mode, cognitive_load=cognitive_load, timezone=timezone)
     render_record(app.format, "Operator state", state)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.group("tasks")
@@ -26,11 +27,14 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List tasks: pending first, high priority first, oldest first."""
-    from msp.engine.reports.tasks import list_tasks
+    from msp.engine.reports.tasks import list_tasks, pending_count
 
-    from ..views import render_tasks
+    from ..views import empty_queue_message, render_tasks
 
-    render_tasks(app.format, list_tasks(app.database(), status, limit))
+    db = app.database()
+    tasks = list_tasks(db, status, limit)
+    empty = empty_queue_message(status, pending_count(db)) if not tasks and app.format == "table" else ""
+    render_tasks(app.format, tasks, empty=empty)
 
 
 def _decide(app, task_id, verb):
@@ -44,7 +48,7 @@ def _decide(app, task_id, verb):
 
 
 @command.command("accept")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def accept_cmd(app, task_id):
     """Accept a pending task (writes a strategy.rule.applied event)."""
@@ -52,7 +56,7 @@ def accept_cmd(app, task_id):
 
 
 @command.command("reject")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @pass_app
 def reject_cmd(app, task_id):
     """Reject a pending task (writes a strategy.rule.applied event)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import DAY
 
 
 @click.command("today")
-@click.option("--date", "date_text", default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
+@click.option("--date", "day", type=DAY, default=None, metavar="YYYY-MM-DD", help="Another day (default: today in --tz).")
 @pass_app
-def command(app, date_text):
+def command(app, day):
     """Today's workflow counts, loop conversion and the last coach insight.
 
     \b
@@ -19,9 +20,8 @@ def command(app, date_text):
       msp today --date 2026-11-20 --format json
     """
     from msp.engine.reports.today import today
-    from msp.engine.timeparse import parse_date
 
     from ..views import render_today
 
-    report = today(app.database(), parse_date(date_text) if date_text else None)
+    report = today(app.database(), day)
     render_today(app.format, report)

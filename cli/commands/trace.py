@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 
 @click.command("trace")
-@click.argument("ident", metavar="WORKFLOW_ID|EVENT_ID")
+@click.argument("ident", metavar="WORKFLOW_ID|EVENT_ID", type=TEXT)
 @pass_app
 def command(app, ident):
     """Show a workflow's events as a parent → children tree.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import numbers
 from ..db import Database, fetch_one
 from ..errors import InputRejected, NotFound
 from ..event_store import append_own_event
@@ -26,7 +27,9 @@ def _alert(db: Database, alert_id: str) -> dict:
 
 
 def trigger(db: Database, alert_id: str, price: float, auto_log: bool = False) -> dict:
-    """Mark an active alert triggered at ``price``; optionally draft its journal entry."""
+    """Mark an active alert triggered at ``price`` (a finite number > 0); optionally
+    draft its journal entry."""
+    price = numbers.price(price)
     with db.transaction():
         alert = _alert(db, alert_id)
         if alert["status"] == "triggered":

@@ -18,6 +18,7 @@ import orjson
 
 from ..db import Database, fetch_all, workspace_transaction
 from ..errors import NotFound
+from ..numbers import BIGINT_MAX
 from ..event_store import StagedBatch, write_batch
 from ..sql import query
 from ..validation import LineChecker
@@ -42,7 +43,9 @@ def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
     conn, workspace = db.conn, db.workspace
     # one transaction: the lines stay locked until they are moved (nested writes are savepoints)
     with workspace_transaction(conn, workspace):
-        rows = fetch_all(conn, query("rejects.pending"), {"workspace": workspace, "ids": ids or None})
+        storable = [i for i in ids if 0 < i <= BIGINT_MAX] if ids else None  # no row has any other id
+        rows = fetch_all(conn, query("rejects.pending"), {"workspace": workspace, "ids": storable or None}) \
+            if storable or not ids else []
         if ids and not rows:
             raise NotFound(f"no quarantined line with id {', '.join(map(str, ids))} waiting for a retry")
         good: dict[str, list] = defaultdict(list)

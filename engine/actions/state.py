@@ -9,6 +9,7 @@ import orjson
 
 from ..db import Database
 from ..errors import UsageError
+from ..numbers import finite_number
 from ..reports.state import show_state
 from ..sql import query
 from ..timeparse import zone
@@ -18,9 +19,10 @@ def set_state(db: Database, *, focus: Optional[str] = None, active_candidates: O
               risk_environment: Optional[str] = None, attention_score: Optional[float] = None,
               mode: Optional[str] = None, cognitive_load: Optional[float] = None,
               timezone: Optional[str] = None) -> dict:
-    for name, value in (("attention score", attention_score), ("cognitive load", cognitive_load)):
-        if value is not None and not 0 <= value <= 100:
-            raise UsageError(f"{name} must be between 0 and 100")
+    if attention_score is not None:
+        attention_score = finite_number(attention_score, "attention score", low=0, high=100)
+    if cognitive_load is not None:
+        cognitive_load = finite_number(cognitive_load, "cognitive load", low=0, high=100)
     if timezone is not None:
         zone(timezone)
     changes = {k: v for k, v in {"focus": focus, "active_candidates": active_candidates,

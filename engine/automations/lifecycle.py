@@ -14,8 +14,8 @@ state by workspace; every statement is an upsert that a replay leaves as is.
 
 from .base import Automation, Outcome, Scope, UniqueKey, batch_query
 
-STATEMENTS = ("open_positions", "quote_positions", "resize_positions", "close_positions", "upsert_journal",
-              "complete_journal", "operator_context")
+STATEMENTS = ("open_positions", "quote_positions", "resize_positions", "close_positions", "journal_events",
+              "operator_context")
 
 
 def apply(conn, scope: Scope) -> Outcome:

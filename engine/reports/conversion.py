@@ -15,6 +15,7 @@ from ..db import Database, fetch_one
 from ..sql import query
 from .rates import RATES, conversion_rates, count_stages, percent
 from .today import day_counts
+from ..timeparse import first_day_of
 from .window import day_window, local_today, resolve_tz
 
 DEFAULT_DAYS = 7
@@ -30,7 +31,7 @@ def conversion(db: Database, days: int = DEFAULT_DAYS, cohort: bool = False, tz:
             "mode": "cohort" if cohort else "counts",
             "days": days,
             "tz": tz,
-            "from": (end_date - dt.timedelta(days=days - 1)).isoformat(),
+            "from": first_day_of(end_date, days).isoformat(),
             "to": end_date.isoformat(),
         }
         if cohort:

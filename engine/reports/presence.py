@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from ..db import Database, fetch_one
+from ..db import Database, fetch_one, iso
 from ..sql import query
-from .tasks import first_pending_task
+from .tasks import first_pending_task, pending_in_transaction
 
 DEFAULT_TOP = 3
 TOP_RANGE = (1, 50)  # --top of `msp presence` and `msp operator`: how many attention symbols
@@ -38,16 +38,35 @@ def volatility_band(score: Optional[float]) -> str:
     return "normal"
 
 
+# The coach's actions (engine/sql/coach_analysis.sql) as the operator reads them;
+# deciding the task is the command.  An action from another coach is named by
+# itself ("review_exits" → "Review exits"), or routed to alerts / a backtest.
+COACH_ACTION_LABELS = {
+    "increase_sample_size": "Keep logging trades",
+    "improve_reward_to_risk": "Improve reward to risk",
+    "tighten_entry_filter": "Tighten the entry filter",
+    "keep_size_consistent": "Keep position size consistent",
+    "continue_process_discipline": "Keep following the process",
+}
+
+
+def coach_task_action(task: dict) -> tuple[str, str]:
+    """The label and command under which a pending coach task is suggested."""
+    action = task["action"]
+    if action in COACH_ACTION_LABELS:
+        return COACH_ACTION_LABELS[action], f"msp tasks accept {task['task_id']}"
+    if "alert" in action.lower():
+        return "Create an alert", "msp alerts list --status active"
+    if "backtest" in action.lower():
+        return "Run a backtest", "msp conversion --cohort --days 30"
+    words = " ".join(action.replace("_", " ").replace("-", " ").split()) or "review"
+    return words[:1].upper() + words[1:], f"msp tasks accept {task['task_id']}"
+
+
 def suggested_actions(task: Optional[dict], top: list[dict]) -> list[dict]:
     actions = []
     if task is not None:
-        action = task["action"].lower()
-        if "alert" in action:
-            label, command = "Create an alert", "msp alerts list --status active"
-        elif "backtest" in action:
-            label, command = "Run a backtest", "msp conversion --cohort --days 30"
-        else:
-            label, command = "Prepare a trade plan", f"msp tasks accept {task['task_id']}"
+        label, command = coach_task_action(task)
         actions.append({"label": label, "command": command,
                         "reason": f"Pending coach task {task['task_id']} ({task['priority']}): {task['detail']}"})
     for item in top:
@@ -76,10 +95,10 @@ def presence(db: Database, top: int = DEFAULT_TOP, now: Optional[dt.datetime] = 
             median = fetch_one(conn, query("presence.median_risk"), params)["median"]
             volatility = volatility_band(None if median is None else float(median))
         load = cognitive if cognitive is not None else attention if attention is not None else 50
-        pending = conn.execute(query("presence.pending_tasks"), params).fetchone()[0]
+        pending = pending_in_transaction(db)
         rows = conn.execute(query("presence.top_attention"), params).fetchall()
         top_rows = [{"symbol": r[0], "confidence": float(r[1]) if r[1] is not None else None, "hits": r[2],
-                     "last_seen": r[3].isoformat(), "workflow_id": r[4]} for r in rows]
+                     "last_seen": iso(r[3]), "workflow_id": r[4]} for r in rows]
         task = first_pending_task(db)
     return {
         "market_state": market_state(bias["bullish"], bias["bearish"]),

@@ -6,6 +6,7 @@ from typing import Optional
 
 from ..db import Database, fetch_all, fetch_one
 from ..errors import NotFound
+from ..numbers import BIGINT_MAX
 from ..sql import query
 
 
@@ -15,6 +16,8 @@ def list_rejects(db: Database, status: Optional[str] = "rejected", limit: int = 
 
 
 def show_reject(db: Database, reject_id: int) -> dict:
+    if not 0 < reject_id <= BIGINT_MAX:  # no row can have it (and PostgreSQL would refuse the number)
+        raise NotFound(f"rejected line not found: {reject_id}")
     with db.transaction():
         row = fetch_one(db.conn, query("rejects.get"), {"workspace": db.workspace, "reject_id": reject_id})
     if row is None:

@@ -23,6 +23,16 @@ def list_tasks(db: Database, status: str = "pending", limit: int = 20) -> list[d
         return _queue(db, status, limit)
 
 
+def pending_in_transaction(db: Database) -> int:
+    """Tasks waiting for a decision (kept by triggers: migrations/011_pending_task_counts.sql)."""
+    return db.conn.execute(query("presence.pending_tasks"), {"workspace": db.workspace}).fetchone()[0]
+
+
+def pending_count(db: Database) -> int:
+    with db.transaction():
+        return pending_in_transaction(db)
+
+
 def first_pending_task(db: Database) -> Optional[dict]:
     rows = _queue(db, "pending", 1)
     return rows[0] if rows else None

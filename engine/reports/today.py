@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Optional
 
-from ..db import Database, fetch_one
+from ..db import Database, fetch_one, iso
 from ..sql import query
 from .rates import conversion_rates
 from .window import day_window, local_today, resolve_tz
@@ -38,7 +38,7 @@ def last_insight(db: Database, window) -> Optional[dict]:
     recommendations = row["recommendations"] if isinstance(row["recommendations"], list) else []
     return {
         "analysis_id": row["analysis_id"],
-        "occurred_at": row["occurred_at"].isoformat(),
+        "occurred_at": iso(row["occurred_at"]),
         "symbol": row["symbol"],
         "sample_size": row["sample_size"],
         "win_rate": _number(row["win_rate"]),

@@ -6,7 +6,7 @@ workflow (or absent) are roots; children are in ingest order.
 
 from __future__ import annotations
 
-from ..db import Database, fetch_all
+from ..db import Database, fetch_all, iso
 from ..errors import NotFound
 from ..sql import query
 
@@ -33,7 +33,7 @@ def trace(db: Database, ident: str) -> dict:
     nodes = {}
     for r in rows:
         nodes[r["event_id"]] = {
-            "event_id": r["event_id"], "event_type": r["event_type"], "occurred_at": r["occurred_at"].isoformat(),
+            "event_id": r["event_id"], "event_type": r["event_type"], "occurred_at": iso(r["occurred_at"]),
             "actor": r["actor_type"], "summary": summary(r["event_type"], r["payload"]), "children": []}
     roots = []
     for r in rows:

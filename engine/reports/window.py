@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..db import Database
 from ..sql import query
-from ..timeparse import zone
+from ..timeparse import check_day, first_day_of, zone
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def local_today(tz: str) -> dt.date:
 def day_window(date: dt.date, tz: str, days: int = 1) -> Window:
     """[midnight of ``date`` - (days-1), midnight after ``date``) in ``tz``."""
     zi = ZoneInfo(tz)
-    first = date - dt.timedelta(days=days - 1)
+    first = first_day_of(check_day(date), days)
     start = dt.datetime.combine(first, dt.time.min, tzinfo=zi)
     end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min, tzinfo=zi)
     return Window(start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc), tz)

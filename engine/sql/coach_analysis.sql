@@ -36,7 +36,8 @@ SELECT msp_event(
                    FROM (VALUES
                        (1, CASE WHEN s.sample_size < 5 THEN jsonb_build_object(
                                'priority', 'high', 'action', 'increase_sample_size',
-                               'detail', format('Only %%s closed trades so far: keep logging trades before changing the strategy.', s.sample_size)) END),
+                               'detail', format('Only %%s closed %%s so far: keep logging trades before changing the strategy.',
+                                               s.sample_size, CASE WHEN s.sample_size = 1 THEN 'trade' ELSE 'trades' END)) END),
                        (2, CASE WHEN s.avg_win > 0 AND s.avg_win < s.avg_loss THEN jsonb_build_object(
                                'priority', 'high', 'action', 'improve_reward_to_risk',
                                'detail', format('The average win (%%s) is smaller than the average loss (%%s): aim for targets further than your stops.', round(s.avg_win, 2), round(s.avg_loss, 2))) END),

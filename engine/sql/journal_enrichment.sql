@@ -7,9 +7,12 @@
 -- Enriches the target of every analysis of the batch that has one, and
 -- returns the others as skipped (from the same targets: the two cannot
 -- disagree); an analysis enriched before (the same id imported twice) is
--- neither.  (MATERIALIZED keeps the jsonb-derived keys plain columns: under
--- row-level security only leakproof conditions may use an index, and jsonb's
--- #>> is not.)
+-- neither.  The entries are taken as they stood when the analysis came in,
+-- wherever batch boundaries fall: a batch never holds a journal event after an
+-- analysis (engine/sql/runner.sql batch_end), and an entry whose first event
+-- came after the analysis (a plan's draft the same batch created) is left out.
+-- (MATERIALIZED keeps the jsonb-derived keys plain columns: under row-level
+-- security only leakproof conditions may use an index, and jsonb's #>> is not.)
 WITH batch AS MATERIALIZED (
     SELECT e.seq, e.workflow_id, e.occurred_at, e.parent_event_id,
            e.event #>> '{payload,analysis_id}' AS analysis_id,
@@ -32,22 +35,28 @@ targets AS MATERIALIZED (  -- looked up once: inlined, the filter and the insert
     SELECT a.*, coalesce(
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.workflow_id = a.workflow_id
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.plan_id = a.plan_id
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1),
         (SELECT j.journal_id FROM journal_entries j
           WHERE j.workspace = %(workspace)s AND j.status = 'open' AND j.symbol = a.symbol
+            AND coalesce((SELECT s.seq FROM workflow_events s
+                          WHERE s.workspace = %(workspace)s AND s.event_id = j.source_event_id), 0) < a.seq
           ORDER BY j.occurred_at DESC, j.journal_id DESC LIMIT 1)) AS journal_id
     FROM analyses a
 ),
 added AS (
     INSERT INTO journal_enrichments (workspace, journal_id, analysis_id, summary, occurred_at)
     SELECT %(workspace)s, t.journal_id, t.analysis_id,
-           format(E'Coach %%s: win rate %%s%%%%, avg win %%s, avg loss %%s, expectancy %%s over %%s trades.%%s',
+           format(E'Coach %%s: win rate %%s%%%%, avg win %%s, avg loss %%s, expectancy %%s over %%s %%s.%%s',
                   t.analysis_id, round((t.p ->> 'win_rate')::numeric, 2), round((t.p ->> 'avg_win')::numeric, 2),
                   round((t.p ->> 'avg_loss')::numeric, 2), round((t.p ->> 'expectancy')::numeric, 2),
-                  t.p ->> 'sample_size',
+                  t.p ->> 'sample_size', CASE WHEN t.p ->> 'sample_size' = '1' THEN 'trade' ELSE 'trades' END,
                   (SELECT coalesce(string_agg(format(E'\n- [%%s] %%s: %%s', r ->> 'priority', r ->> 'action',
                                                      r ->> 'detail'), '' ORDER BY n), '')
                      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.p -> 'recommendations') = 'array'
