@@ -7,7 +7,7 @@ import click
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
 from ..context import pass_app
-from ..params import TEXT
+from ..params import TEXT, FiniteNumber
 
 
 @click.command("automate")
@@ -15,7 +15,7 @@ from ..params import TEXT
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
 @click.option("--follow", is_flag=True,
               help="Keep running and sweep as soon as new events commit (LISTEN/NOTIFY), until SIGTERM/SIGINT.")
-@click.option("--poll-seconds", default=1.0, show_default=True, type=click.FloatRange(0.05),
+@click.option("--poll-seconds", default=1.0, show_default=True, type=FiniteNumber(0.05, 86_400),
               help="With --follow: sweep at least this often (all it does where notifications cannot arrive).")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
 @click.option("--since", type=TEXT, default=None, metavar="TIMESTAMP",

@@ -22,7 +22,7 @@ from ..context import pass_app
               help="Deepest accepted nesting of objects and arrays.")
 @click.option("--follow", is_flag=True,
               help="Keep reading the FILEs as they grow (like tail -F) until SIGINT/SIGTERM.")
-@click.option("--flush-ms", default=200, show_default=True, type=click.IntRange(1),
+@click.option("--flush-ms", default=200, show_default=True, type=click.IntRange(1, 3_600_000),
               help="With --follow: commit at least this often while lines arrive.")
 @click.option("--from-start", is_flag=True,
               help="Read FILEs from their first line, not from where the last run stopped.")
