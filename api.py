@@ -195,6 +195,31 @@ class Workspace:
             write_review_html(report, html)
         return report
 
+    # -- ingest follow (issue 15) --
+
+    def ingest_follow(self, files, *, automate: bool = False, flush_ms: int = 200, batch_size: int = 5000,
+                      max_line_bytes: int = 1024 * 1024, max_depth: Optional[int] = None, from_start: bool = False,
+                      stop=None):
+        """The twin of ``msp ingest --follow FILE…``: tail the files (from their
+        checkpoints) until ``stop`` (a ``threading.Event``, or a callable returning
+        True) and return the run's ``FollowSummary``."""
+        from .engine.follow import follow
+
+        return follow(self.db, files, stop=stop, flush_ms=flush_ms, automate=automate, batch_lines=batch_size,
+                      max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start).summary()
+
+    def automate_follow(self, *, poll_seconds: float = 1.0, batch_size: Optional[int] = None,
+                        all_workspaces: bool = False, stop=None, on_sweep=None, on_notice=None):
+        """The twin of ``msp automate --follow``: sweep whenever events commit
+        until ``stop``; ``on_sweep(report)`` sees each sweep, ``on_notice(message)``
+        the one-line notices; returns the ``FollowTotals``."""
+        from .engine.automations import DEFAULT_BATCH_SIZE
+        from .engine.automations.follow import follow
+
+        return follow(self.db, on_sweep or (lambda report: None), batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                      all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
+                      on_notice=on_notice or (lambda message: None))
+
 
 def connect(url: Optional[str] = None, workspace: Optional[str] = None, *, tz: Optional[str] = None,
             migrate: bool = True) -> Workspace:

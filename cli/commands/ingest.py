@@ -20,19 +20,28 @@ from ..context import pass_app
               help="Longest accepted line.")
 @click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")
+@click.option("--follow", is_flag=True,
+              help="Keep reading the FILEs as they grow (like tail -F) until SIGINT/SIGTERM.")
+@click.option("--flush-ms", default=200, show_default=True, type=click.IntRange(1, 3_600_000),
+              help="With --follow: commit at least this often while lines arrive.")
+@click.option("--from-start", is_flag=True,
+              help="Read FILEs from their first line, not from where the last run stopped.")
 @click.option("--quiet", "-q", is_flag=True, help="Print rejected lines only, no summary.")
 @pass_app
-def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
+def command(app, files, automate, batch_size, max_line_bytes, max_depth, follow, flush_ms, from_start, quiet):
     """Load events from JSON Lines FILEs (or - for stdin).
 
     Bad lines are reported as FILE:LINE: path: message and quarantined
     (see `msp rejects`); good lines around them still load. Re-running the
-    same file is a no-op. Exit code 1 if any line was rejected.
+    same file is a no-op: a FILE is read from where the last run stopped
+    (a truncated, rotated or replaced file from its start). Exit code 1 if
+    any line was rejected.
 
     \b
     Example:
       msp ingest fixtures/trading_day.jsonl --automate
       zcat events.jsonl.gz | msp ingest - --format json
+      msp ingest --follow events.jsonl --automate   # a live stream
     """
     from msp.engine.ingest import IngestCallbacks, check_sources, ingest
 
@@ -40,6 +49,11 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
 
     check_sources(files)
     db = app.database()
+    if follow:  # no progress bar: a followed file has no end; lines are reported as they commit
+        callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
+                                    on_conflict=issue_printer("conflict"))
+        _follow(app, db, files, callbacks, automate=automate, batch_size=batch_size, max_line_bytes=max_line_bytes,
+                max_depth=max_depth, flush_ms=flush_ms, from_start=from_start, quiet=quiet)
     bar = _progress_bar(files) if sys.stderr.isatty() and app.format == "table" else None
     live = bar.console if bar is not None else None  # lines go above the bar, never glued to it
     callbacks = IngestCallbacks(on_reject=issue_printer(live=live), on_warning=issue_printer("warning", live),
@@ -48,7 +62,7 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, quiet):
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
         report = ingest(db, files, callbacks=callbacks, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth)
+                        max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start)
     summary = report.counts()
     if automate:
         from msp.engine.automations.runner import run_once
@@ -72,3 +86,19 @@ def _progress_bar(files):
                    transient=True, console=Console(stderr=True, highlight=False))
     bar.add_task("ingest", total=total)
     return bar
+
+
+def _follow(app, db, files, callbacks, *, automate, batch_size, max_line_bytes, max_depth, flush_ms, from_start,
+            quiet):
+    """``--follow``: tail the files until SIGINT/SIGTERM, then print the run's summary."""
+    from msp.engine.follow import follow
+    from msp.engine.stopping import stop_on_signals
+
+    from ..render import emit_counts
+
+    with stop_on_signals() as stop:
+        report = follow(db, files, stop=stop, flush_ms=flush_ms, automate=automate, batch_lines=batch_size,
+                        max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks,
+                        from_start=from_start)
+    emit_counts(app.format, report.summary().model_dump(mode="json"), plain=not quiet and sys.stdout.isatty())
+    sys.exit(1 if report.ingest.rejected else 0)
