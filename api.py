@@ -100,10 +100,11 @@ class Workspace:
 
     def ingest(self, sources: Any, *, automate: bool = False, batch_size: int = DEFAULT_BATCH_LINES,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: int = DEFAULT_MAX_DEPTH,
-               callbacks=None) -> Union[r.IngestResult, r.IngestAutomateResult]:
+               from_start: bool = False, callbacks=None) -> Union[r.IngestResult, r.IngestAutomateResult]:
         """``msp ingest``: load events from ``sources`` — a path (``"-"``: stdin), a binary
         or text file object, a list of those, or an iterable of events (dicts) — validated,
-        stored exactly once, bad lines quarantined and counted (never raised).  With
+        stored exactly once, bad lines quarantined and counted (never raised).  A file on
+        disk is read from its checkpoint (where the last run stopped) unless ``from_start``.  With
         ``automate`` one sweep follows and its counters are added.  ``callbacks``
         (``engine.ingest.IngestCallbacks``) sees each reject, warning and conflict as it comes."""
         from .engine.ingest import ingest
@@ -111,7 +112,7 @@ class Workspace:
 
         resolved = resolve_sources(sources)  # a missing file fails here, before anything is read
         report = ingest(self.db, resolved, callbacks=callbacks, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth)
+                        max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start)
         if not automate:
             return r.IngestResult(**report.counts())
         from .engine.automations.runner import run_once
@@ -449,6 +450,32 @@ class Workspace:
 
             write_review_html(report, html)
         return report
+
+    # -- ingest follow (issue 15) --
+
+    def ingest_follow(self, files, *, automate: bool = False, flush_ms: int = 200, batch_size: int = 5000,
+                      max_line_bytes: int = 1024 * 1024, max_depth: Optional[int] = None, from_start: bool = False,
+                      stop=None, callbacks=None):
+        """The twin of ``msp ingest --follow FILE…``: tail the files (from their
+        checkpoints) until ``stop`` (a ``threading.Event``, or a callable returning
+        True) and return the run's ``FollowSummary``.  ``callbacks`` as for ``ingest``."""
+        from .engine.follow import follow
+
+        return follow(self.db, files, stop=stop, flush_ms=flush_ms, automate=automate, batch_lines=batch_size,
+                      max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks,
+                      from_start=from_start).summary()
+
+    def automate_follow(self, *, poll_seconds: float = 1.0, batch_size: Optional[int] = None,
+                        all_workspaces: bool = False, stop=None, on_sweep=None, on_notice=None):
+        """The twin of ``msp automate --follow``: sweep whenever events commit
+        until ``stop``; ``on_sweep(report)`` sees each sweep, ``on_notice(message)``
+        the one-line notices; returns the ``FollowTotals``."""
+        from .engine.automations import DEFAULT_BATCH_SIZE
+        from .engine.automations.follow import follow
+
+        return follow(self.db, on_sweep or (lambda report: None), batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                      all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
+                      on_notice=on_notice or (lambda message: None))
 
 
 def connect(url: Optional[str] = None, workspace: Optional[str] = None, *, tz: Optional[str] = None,

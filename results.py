@@ -77,7 +77,8 @@ class ResultList(RootModel[list[Item]], Generic[Item]):
 # -- ingest, validate ------------------------------------------------------------------------
 
 class IngestResult(Result):
-    """``msp ingest``: read = ingested + duplicates + rejected, always."""
+    """``msp ingest``: read = ingested + duplicates + rejected, always; a file's lines
+    before its checkpoint are ``checkpoint_skipped``, not read."""
 
     read: int
     ingested: int
@@ -85,6 +86,7 @@ class IngestResult(Result):
     conflicts: int
     rejected: int
     warnings: int
+    checkpoint_skipped: int
 
 
 class ValidateResult(Result):

@@ -3,9 +3,12 @@ and an incremental sweep over a few new events on top of a large history.
 
     python bench/automate.py [--events 200000] [--history 1000000] [--new 1000] [--database-url URL]
 
-Targets: the sweep takes no longer than ingesting the same events; a sweep over
-1,000 new events on top of 1,000,000 old ones takes under 2 s (cost grows with
-new events, not with history).
+Targets: a catch-up sweep takes at most twice the ingest of the same events
+(issue 15 retired "no longer than the ingest": the sweep writes about 1.4 rows
+per input event, and a raw COPY of its output alone costs 0.4-0.46× the
+ingest); a sweep over 1,000 new events on top of 1,000,000 old ones takes
+under 2 s (cost grows with new events, not with history).  What users feel is
+the latency of bench/latency.py.
 
 For scale it also times the sweep's bare output: every row the sweep left
 (its own events, alerts, journal entries, analyses, tasks, closes,
@@ -115,8 +118,9 @@ def main() -> None:
                          f"{inc['events_scanned']:,} scanned | {incremental_s:.2f} | whole process |")
         common.record(f"automate — {dt.date.today()}, PostgreSQL {common.server_version(url)}", lines + [
             "",
-            f"Sweep / ingest: {sweep_s / ingest_s:.2f}× (target ≤ 1 → {'met' if sweep_s <= ingest_s else 'NOT met'}); "
-            f"writing the sweep's output alone: {floor_s / ingest_s:.2f}× the ingest; "
+            f"Sweep / ingest: {sweep_s / ingest_s:.2f}× "
+            f"(target ≤ 2 → {'met' if sweep_s <= 2 * ingest_s else 'NOT met'}); "
+            f"writing the sweep's output alone (raw COPY) / ingest: {floor_s / ingest_s:.2f}×; "
             f"incremental sweep {incremental_s:.2f} s (target < 2 s → {'met' if incremental_s < 2 else 'NOT met'}).",
         ])
     finally:

@@ -29,7 +29,7 @@ def fixture_paths() -> list[str]:
 
 
 def run_demo(db: Database) -> dict:
-    report = ingest(db, fixture_paths())
+    report = ingest(db, fixture_paths(), from_start=True)  # a re-run says how many were already there
     sweep = run_once(db)
     return {
         "ingest": report.counts(),

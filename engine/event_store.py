@@ -6,7 +6,10 @@ written under the workspace's writer lock.  The common case — new events —
 costs what a raw COPY costs.  When the optimistic COPY meets an event id that
 is already stored, the batch falls back (to a savepoint, still under the
 lock) to asking which ids exist, COPYing only the new ones and comparing the
-others' content in SQL to report conflicts.  Writers of a workspace take
+others' content in SQL to report conflicts; the next batches of that input
+ask first (no failed COPY each), until one meets no stored id.  Asking costs
+an index probe per id, and the comparison only the ids found, so an input of
+duplicates costs less than storing it.  Writers of a workspace take
 turns (``lock_writers``) so seq order is commit order — the automation runner
 relies on it.  Rejected lines go to the quarantine in the same transaction,
 so a batch, its rejects and its accounting commit whole or not at all.  A
@@ -183,7 +186,7 @@ def _existing_and_conflicts(conn, workspace: str, rows: list) -> tuple[set, list
     dups = [r for r in rows if r.event_id in existing]
     conflicts = conn.execute(query("events.conflicting"), {
         "workspace": workspace, "line_nos": [r.line_no for r in dups], "ids": [r.event_id for r in dups],
-        "events": [r.body.decode() for r in dups]}).fetchall()
+        "events": [r.body for r in dups]}).fetchall()
     return existing, conflicts
 
 

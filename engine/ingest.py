@@ -6,10 +6,17 @@ batches exist at once — one being parsed on this thread while the previous
 one is written by a single writer thread, so parsing overlaps the database's
 work.  Every line read is counted exactly once as ingested, duplicate or
 rejected; rejected lines are quarantined with their errors.
+
+A named file is read from its checkpoint (engine/checkpoints.py) when the
+stored one still holds: the lines before it are counted as
+``checkpoint_skipped``, not read; each batch saves the file's new checkpoint
+in its own transaction.  stdin has no checkpoint.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import threading
 from collections import Counter
@@ -21,10 +28,10 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 import orjson
 
 from . import statistics
+from .checkpoints import FileCheckpoint
 from .db import Database, workspace_transaction
-from .errors import InputRejected
 from .event_store import StagedBatch, WriteResult, write_batch
-from .sources import Source, resolve_sources
+from .sources import Source, check_path, resolve_sources
 from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
 from .validation import Checked, LineChecker, Problem
 
@@ -60,6 +67,7 @@ class IngestReport:
     conflicts: int = 0
     rejected: int = 0
     warnings: int = 0
+    checkpoint_skipped: int = 0  # lines of files before their checkpoint: not read this run
     events_ingested: int = 0
     events_duplicate: int = 0
     conflict_list: list[LineIssue] = field(default_factory=list)
@@ -73,6 +81,7 @@ class IngestReport:
             "conflicts": self.conflicts,
             "rejected": self.rejected,
             "warnings": self.warnings,
+            "checkpoint_skipped": self.checkpoint_skipped,
         }
 
 
@@ -139,14 +148,21 @@ def short_switch_interval() -> Iterator[None]:
                 sys.setswitchinterval(_switch_saved)
 
 
-def read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes, bool, int]]:
-    """Yield (line number, line without newline, over-long?, bytes consumed).
+def check_sources(paths: Iterable[str]) -> list[str]:
+    """Fail before reading anything if a named file is missing or unreadable."""
+    return [check_path(path) for path in paths]
+
+
+def read_lines(stream: BinaryIO, max_line_bytes: int, first_line: int = 0,
+               ) -> Iterator[tuple[int, bytes, bool, int]]:
+    """Yield (line number, line without newline, over-long?, bytes consumed),
+    numbering on from ``first_line`` (a stream read from a checkpoint).
 
     A line longer than the limit is consumed in chunks; only its first
     ``max_line_bytes`` bytes are kept and it is flagged over-long.
     """
     limit = max_line_bytes + 2  # room for "\r\n"
-    line_no = 0
+    line_no = first_line
     readline = stream.readline
     while True:
         line = readline(limit)
@@ -172,18 +188,22 @@ def read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, byt
         yield line_no, line, False, consumed
 
 
-def checked_lines(stream: BinaryIO, checker: LineChecker) -> Iterator[tuple[int, bytes, int, Optional[Checked]]]:
+def checked_lines(stream: BinaryIO, checker: LineChecker, first_line: int = 0,
+                  ) -> Iterator[tuple[int, bytes, int, Optional[Checked]]]:
     """Yield (line number, raw line, bytes consumed, Checked) for every line;
     Checked is None for a blank line, which is not an event and not counted."""
-    check = checker.check
-    for line_no, raw, over_long, consumed in read_lines(stream, checker.max_line_bytes):
-        if over_long:
-            problem = Problem("", f"line is over the {checker.max_line_bytes}-byte limit ({consumed} bytes)")
-            yield line_no, raw, consumed, Checked(errors=[problem], truncated=True)
-        elif not raw or raw.isspace():
-            yield line_no, raw, consumed, None
-        else:
-            yield line_no, raw, consumed, check(raw)
+    for line_no, raw, over_long, consumed in read_lines(stream, checker.max_line_bytes, first_line):
+        yield line_no, raw, consumed, check_line(checker, raw, over_long, consumed)
+
+
+def check_line(checker: LineChecker, raw: bytes, over_long: bool, consumed: int) -> Optional[Checked]:
+    """One line read as ``read_lines`` yields it, checked (None: a blank line)."""
+    if over_long:
+        problem = Problem("", f"line is over the {checker.max_line_bytes}-byte limit ({consumed} bytes)")
+        return Checked(errors=[problem], truncated=True)
+    if not raw or raw.isspace():
+        return None
+    return checker.check(raw)
 
 
 class Ingestor:
@@ -196,8 +216,10 @@ class Ingestor:
         checker: Optional[LineChecker] = None,
         batch_lines: int = DEFAULT_BATCH_LINES,
         callbacks: Optional[IngestCallbacks] = None,
+        from_start: bool = False,
     ):
         self.db = db
+        self.from_start = from_start  # ignore the files' checkpoints (they still move forward)
         self.checker = checker or LineChecker()
         self.batch_lines = batch_lines
         self.callbacks = callbacks or IngestCallbacks()
@@ -205,13 +227,15 @@ class Ingestor:
         self._optimistic = True
 
     # -- writing -------------------------------------------------------------
-    def _write(self, batch: StagedBatch) -> tuple[StagedBatch, WriteResult]:
+    def write(self, batch: StagedBatch, tracker: Optional[FileCheckpoint] = None,
+               checkpoint=None) -> tuple[StagedBatch, WriteResult]:
         # optimistic COPY unless the previous batch met stored events (a re-run, say)
-        result = write_batch(self.db.conn, self.db.workspace, batch, optimistic=self._optimistic)
+        after = (lambda conn, _result: tracker.save(conn, checkpoint)) if checkpoint is not None else None
+        result = write_batch(self.db.conn, self.db.workspace, batch, after=after, optimistic=self._optimistic)
         self._optimistic = result.stored_duplicates == 0
         return batch, result
 
-    def _account(self, batch: StagedBatch, result: WriteResult) -> None:
+    def account(self, batch: StagedBatch, result: WriteResult) -> None:
         """Counters move, and the batch's lines are reported (in line order), only once it has committed."""
         cb = self.callbacks
         report = self.report
@@ -271,26 +295,41 @@ class Ingestor:
                     yield LineIssue(batch.source, line_no, problem.path, problem.message)
 
     # -- reading -------------------------------------------------------------
-    def _batches(self, source: str, stream: BinaryIO) -> Iterator[StagedBatch]:
+    def _batches(self, source: str, stream: BinaryIO, tracker: Optional[FileCheckpoint] = None,
+                 ) -> Iterator[tuple[StagedBatch, object]]:
+        """Yield (batch, the file's checkpoint once it commits — None for stdin)."""
         batch = StagedBatch(source, self.db.workspace)
         batch_bytes = 0
-        for line_no, raw, consumed, checked in checked_lines(stream, self.checker):
+        first_line = tracker.start_line if tracker else 0
+        offset = tracker.start_offset if tracker else 0
+        line_no = first_line
+        consumed = 0
+
+        def checkpoint():
+            return tracker.at(offset, line_no, consumed) if tracker else None
+
+        for line_no, raw, consumed, checked in checked_lines(stream, self.checker, first_line):
             batch.bytes_read += consumed
+            offset += consumed
             if checked is None:
                 continue
-            if checked.errors:
-                batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
-            else:
-                batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
-                if checked.warnings:
-                    batch.warnings.append((line_no, checked.event_id, checked.warnings))
+            self.stage(batch, line_no, raw, checked)
             batch_bytes += len(raw)
             if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
-                yield batch
+                yield batch, checkpoint()
                 batch = StagedBatch(source, self.db.workspace)
                 batch_bytes = 0
         if batch.staged or batch.rejects or batch.bytes_read:
-            yield batch
+            yield batch, checkpoint()
+
+    def stage(self, batch: StagedBatch, line_no: int, raw: bytes, checked: Checked) -> None:
+        """Add a checked (non-blank) line to ``batch``: an event, or a reject."""
+        if checked.errors:
+            batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
+        else:
+            batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
+            if checked.warnings:  # told once the batch commits, if this line stored its event
+                batch.warnings.append((line_no, checked.event_id, checked.warnings))
 
     def _row_batches(self, source: str, rows: Iterable[SourceRow]) -> Iterator[StagedBatch]:
         def new_batch() -> StagedBatch:
@@ -333,26 +372,29 @@ class Ingestor:
         if batch.staged or batch.rejects or batch.bytes_read:
             yield batch
 
-    def ingest_stream(self, source: str, stream: BinaryIO) -> None:
-        """Read, validate and write one stream; parse batch N+1 while batch N is written."""
-        self._write_batches(self._batches(source, stream))
+    def ingest_stream(self, source: str, stream: BinaryIO, tracker: Optional[FileCheckpoint] = None) -> None:
+        """Read, validate and write one stream (from ``tracker``'s start, saving its
+        checkpoints); parse batch N+1 while batch N is written."""
+        self._write_batches(self._batches(source, stream, tracker), tracker)
 
     def ingest_rows(self, source: str, rows: Iterable[SourceRow]) -> IngestReport:
         """Validate and write the events an importer made from a source's rows, counting rows."""
-        self._write_batches(self._row_batches(source, rows))
+        self._write_batches((batch, None) for batch in self._row_batches(source, rows))
         self.refresh_statistics()
         return self.report
 
-    def _write_batches(self, batches: Iterable[StagedBatch]) -> None:
+    def _write_batches(self, batches: Iterable[tuple[StagedBatch, object]],
+                       tracker: Optional[FileCheckpoint] = None) -> None:
+        """Write (batch, checkpoint) pairs, each checkpoint saved in its batch's transaction."""
         with short_switch_interval(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-writer") as writer:
             pending: Optional[Future] = None
             try:
-                for batch in batches:
+                for batch, checkpoint in batches:
                     if pending is not None:
-                        self._account(*pending.result())
-                    pending = writer.submit(self._write, batch)
+                        self.account(*pending.result())
+                    pending = writer.submit(self.write, batch, tracker, checkpoint)
                 if pending is not None:
-                    self._account(*pending.result())
+                    self.account(*pending.result())
                     pending = None
             finally:
                 if pending is not None:
@@ -361,9 +403,22 @@ class Ingestor:
     def ingest_sources(self, sources: Iterable[Source]) -> IngestReport:
         for source in sources:
             with source.open() as stream:
-                self.ingest_stream(source.name, stream)
+                self.ingest_stream(source.name, stream, self.checkpoint(source, stream))
         self.refresh_statistics()
         return self.report
+
+    def checkpoint(self, source: Source, stream: BinaryIO) -> Optional[FileCheckpoint]:
+        """The checkpoint of a regular file on disk, ``stream`` moved to where it
+        starts; None for stdin, a pipe named as a file (``<(zcat …)``), a file
+        object or events, which are read whole."""
+        if source.path is None or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        tracker = FileCheckpoint.open(self.db.conn, self.db.workspace, source.path, stream.fileno(), self.from_start)
+        stream.seek(tracker.start_offset)
+        self.report.checkpoint_skipped += tracker.start_line
+        if tracker.start_offset and self.callbacks.on_progress:
+            self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
+        return tracker
 
     def refresh_statistics(self) -> None:
         added = self.report.events_ingested or self.report.ingested
@@ -372,14 +427,22 @@ class Ingestor:
                 statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=added)
 
 
+def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:
+    """The line checker of an ingest with these limits (None: the default depth)."""
+    return LineChecker(max_line_bytes=max_line_bytes,
+                       max_depth=DEFAULT_MAX_DEPTH if max_depth is None else max_depth)
+
+
 def ingest(db: Database, sources, *, stdin: Optional[BinaryIO] = None,
            callbacks: Optional[IngestCallbacks] = None, batch_lines: int = DEFAULT_BATCH_LINES,
-           max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> IngestReport:
+           max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None,
+           from_start: bool = False) -> IngestReport:
     """Ingest ``sources`` (paths, ``-`` for stdin, file objects or events: see
-    ``engine/sources.py``) into ``db``'s workspace; return the exact counts."""
+    ``engine/sources.py``) into ``db``'s workspace, each file on disk from its
+    checkpoint unless ``from_start``; return the exact counts."""
     resolved = resolve_sources(sources, stdin)
-    checker = LineChecker(max_line_bytes=max_line_bytes, max_depth=max_depth)
-    return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks).ingest_sources(resolved)
+    return Ingestor(db, checker=make_checker(max_line_bytes, max_depth), batch_lines=batch_lines,
+                    callbacks=callbacks, from_start=from_start).ingest_sources(resolved)
 
 
 @dataclass

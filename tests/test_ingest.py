@@ -19,7 +19,7 @@ def test_ingest_counts_and_rows(api, conn, workspace, tmp_path):
     path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(), ev.executed(), ev.closed())
     result = api.ingest(path)
     assert result.model_dump() == {"read": 4, "ingested": 4, "duplicates": 0, "conflicts": 0, "rejected": 0,
-                                   "warnings": 0}
+                                   "warnings": 0, "checkpoint_skipped": 0}
     assert stored(conn, workspace) == 4
     row = conn.execute("SELECT event_type, workflow_id, symbol, source, source_line FROM workflow_events "
                        "WHERE workspace = %s ORDER BY seq LIMIT 1", (workspace,)).fetchone()
@@ -30,8 +30,11 @@ def test_rerunning_the_same_file_is_a_no_op(api, conn, workspace, tmp_path):
     path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(event_id=False))
     api.ingest(path)
     again = api.ingest(path)
-    assert again.model_dump() == {"read": 2, "ingested": 0, "duplicates": 2, "conflicts": 0, "rejected": 0,
-                                  "warnings": 0}
+    assert again.model_dump() == {"read": 0, "ingested": 0, "duplicates": 0, "conflicts": 0, "rejected": 0,
+                                  "warnings": 0, "checkpoint_skipped": 2}  # the checkpoint skips what the first run committed
+    from_start = api.ingest(path, from_start=True)
+    assert from_start.model_dump() == {"read": 2, "ingested": 0, "duplicates": 2, "conflicts": 0, "rejected": 0,
+                                       "warnings": 0, "checkpoint_skipped": 0}
     assert stored(conn, workspace) == 2
 
 
@@ -66,7 +69,7 @@ def test_bad_lines_are_quarantined_and_good_ones_around_them_still_load(msp, con
     path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"x": "\xff"}\n')
     result = msp("ingest", str(path), "--format", "json")
     assert result.exit_code == 1
-    assert result.json() == {"read": 6, "ingested": 3, "duplicates": 0, "conflicts": 0, "rejected": 3, "warnings": 0}
+    assert result.json() == {"read": 6, "ingested": 3, "duplicates": 0, "conflicts": 0, "rejected": 3, "warnings": 0, "checkpoint_skipped": 0}
     assert f"{path}:2: (root): invalid JSON" in result.stderr
     assert f"{path}:4: /event_type: 'nope' is not an allowed value" in result.stderr
     assert f"{path}:7: (root): invalid UTF-8" in result.stderr
@@ -145,7 +148,7 @@ def test_a_value_the_database_refuses_is_quarantined_not_fatal(fresh_database, t
     odd = ev.signal("ZZZ", event_id="refused")
     path = ev.write(tmp_path / "odd.jsonl", ev.signal(event_id="ok1"), odd, ev.signal(event_id="ok2"))
     result = invoke(["--database-url", fresh_database, "--workspace", "w", "--format", "json", "ingest", path])
-    assert result.json() == {"read": 3, "ingested": 2, "duplicates": 0, "conflicts": 0, "rejected": 1, "warnings": 0}
+    assert result.json() == {"read": 3, "ingested": 2, "duplicates": 0, "conflicts": 0, "rejected": 1, "warnings": 0, "checkpoint_skipped": 0}
     assert 'odd.jsonl:2: (root): refused by the database: new row for relation "workflow_events" violates ' \
            'check constraint "refuse_zzz"' in result.stderr
     with psycopg.connect(fresh_database) as conn:

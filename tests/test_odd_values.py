@@ -93,7 +93,7 @@ def test_a_date_outside_the_calendar_msp_reports_on_is_a_usage_error(msp, args):
     ("operator", "--date", "0001-01-02", "--tz", "Etc/GMT-14"),
 ])
 def test_the_first_and_last_days_report_without_overflow(msp, args):
-    for fmt in ("json", "table") + (() if args[0] == "operator" else ("csv",)):  # operator refuses csv (exit 2)
+    for fmt in ("json", "table") + (() if args[0] == "operator" else ("csv",)):  # operator refuses CSV (exit 2)
         result = msp(*args, "--format", fmt)
         assert result.exit_code == 0, result.stderr
         assert result.stderr == ""
@@ -170,6 +170,6 @@ def test_events_at_the_ends_of_the_calendar_are_reported_not_refused(msp, tmp_pa
         "0001-12-31T10:00:00+00:00 BC"
     for args in (("journal", "list"), ("journal", "show", "j-far"), ("alerts", "list"), ("tasks", "list"),
                  ("presence",), ("operator",), ("trace", "wf-far")):
-        for fmt in ("json", "table") + (() if args[0] == "operator" else ("csv",)):  # operator refuses csv
+        for fmt in ("json", "table") + (() if args[0] == "operator" else ("csv",)):  # operator refuses CSV
             result = msp(*args, "--format", fmt)
             assert (result.exit_code, result.stderr) == (0, ""), args

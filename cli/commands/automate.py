@@ -7,12 +7,16 @@ import click
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
 from ..context import pass_app
-from ..params import TEXT
+from ..params import TEXT, FiniteNumber
 
 
 @click.command("automate")
 @click.option("--every", type=click.IntRange(1, 86_400), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
+@click.option("--follow", is_flag=True,
+              help="Keep running and sweep as soon as new events commit (LISTEN/NOTIFY), until SIGTERM/SIGINT.")
+@click.option("--poll-seconds", default=1.0, show_default=True, type=FiniteNumber(0.05, 86_400),
+              help="With --follow: sweep at least this often (all it does where notifications cannot arrive).")
 @click.option("--replay", is_flag=True, help="Re-walk history (with --since) and create only what is missing.")
 @click.option("--since", type=TEXT, default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
@@ -20,7 +24,7 @@ from ..params import TEXT
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="Events per batch (one transaction).")
 @pass_app
-def command(app, every, replay, since, all_workspaces, batch_size):
+def command(app, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
     """Apply the automations to new events: plans from passing candidates,
     smart alerts, journal drafts, the trade/journal lifecycle, coach analyses,
     coach tasks and journal enrichment. Each side effect happens exactly once,
@@ -30,16 +34,28 @@ def command(app, every, replay, since, all_workspaces, batch_size):
     Examples:
       msp automate                       # one sweep, for cron
       msp automate --every 60            # keep running
+      msp automate --follow              # sweep as events commit
       msp automate --replay --since 2026-11-01
     """
+    from msp.engine.errors import UsageError
+    from msp.engine.timeparse import replay_since
+
+    replay_since(replay, since)  # the same option checks as one sweep, before connecting
+    if follow and (every or replay):
+        raise UsageError("--follow cannot be combined with --every or --replay")
     ws = app.workspace
+    if follow:
+        from msp.engine.stopping import stop_on_signals
+
+        with stop_on_signals() as stop:
+            ws.automate_follow(poll_seconds=poll_seconds, batch_size=batch_size, all_workspaces=all_workspaces,
+                               stop=stop, on_sweep=_followed_renderer(app.format), on_notice=_notice)
+        return
     if every:
         # the loop owns SIGTERM/SIGINT (finish the batch in hand, then exit), which is the
         # command's business, not a library's: the API is one sweep, `Workspace.automate()`
         from msp.engine.automations.schedule_loop import run_every
-        from msp.engine.timeparse import replay_since
 
-        replay_since(replay, since)  # the same option checks as one sweep
         run_every(ws.db, every, _stream_renderer(app.format), batch_size=batch_size,
                   all_workspaces=all_workspaces, on_error=lambda message: click.echo(f"msp: {message}", err=True))
         return
@@ -96,3 +112,21 @@ def _stream_renderer(fmt: str):
         sys.stdout.flush()
 
     return render
+
+
+def _followed_renderer(fmt: str):
+    """How ``--follow`` reports a sweep: as ``--every`` does, but only the sweeps
+    that found events (a follower wakes for every commit of the workspace)."""
+    render = _stream_renderer(fmt)
+
+    def render_found(report) -> None:
+        if report.counts["events_scanned"]:
+            render(report)
+
+    return render_found
+
+
+def _notice(message: str) -> None:
+    import sys
+
+    print(f"msp: {message}", file=sys.stderr, flush=True)

@@ -7,13 +7,14 @@ import sys
 import click
 
 from ..context import pass_app
+from ..params import SCORE, TEXT
 
 FILE = click.argument("file", metavar="FILE|-")
 AUTOMATE = click.option("--automate", is_flag=True, help="Run the automations right after the import.")
 QUIET = click.option("--quiet", "-q", is_flag=True, help="Print rejected rows only, no summary.")
-SESSION_OPEN = click.option("--session-open", default="09:30", show_default=True, metavar="HH:MM",
+SESSION_OPEN = click.option("--session-open", type=TEXT, default="09:30", show_default=True, metavar="HH:MM",
                             help="Time given to date-only entries (in the import's zone).")
-SESSION_CLOSE = click.option("--session-close", default="16:00", show_default=True, metavar="HH:MM",
+SESSION_CLOSE = click.option("--session-close", type=TEXT, default="16:00", show_default=True, metavar="HH:MM",
                              help="Time given to date-only exits (in the import's zone).")
 
 
@@ -59,8 +60,8 @@ def _finish(app, result, quiet: bool) -> None:
 
 @command.command("backtest")
 @FILE
-@click.option("--symbol", metavar="SYM", help="The instrument traded (required for backtesting.py lists).")
-@click.option("--strategy", required=True, metavar="NAME", help="The strategy's name (part of every id).")
+@click.option("--symbol", type=TEXT, metavar="SYM", help="The instrument traded (required for backtesting.py lists).")
+@click.option("--strategy", type=TEXT, required=True, metavar="NAME", help="The strategy's name (part of every id).")
 @click.option("--from", "source_format", type=click.Choice(["backtesting", "vectorbt"]), default=None,
               help="The tool that wrote the CSV [default: detected from the header].")
 @SESSION_OPEN
@@ -88,7 +89,7 @@ def backtest(app, file, symbol, strategy, source_format, session_open, session_c
 @FILE
 @click.option("--broker", type=click.Choice(["ibkr", "generic"]), default="ibkr", show_default=True,
               help="ibkr: a Flex Query Trades CSV (EXECUTION rows); generic: any execution CSV.")
-@click.option("--map", "mapping", metavar="FIELD=COLUMN,…",
+@click.option("--map", "mapping", type=TEXT, metavar="FIELD=COLUMN,…",
               help="generic: which column holds symbol, time, date, quantity, price, side, commission, fees, "
                    "account, id, multiplier, asset_class.")
 @SESSION_OPEN
@@ -112,7 +113,7 @@ def fills(app, file, broker, mapping, session_open, session_close, automate, qui
 
 @command.command("tradingview")
 @FILE
-@click.option("--confidence", type=click.FloatRange(0, 100), default=None,
+@click.option("--confidence", type=SCORE, default=None,
               help="Confidence of alerts without a \"confidence\" field.")
 @AUTOMATE
 @QUIET

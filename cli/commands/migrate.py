@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..context import pass_app
+from ..params import FiniteNumber
 
 
 @click.command("migrate")
@@ -18,9 +19,9 @@ from ..context import pass_app
                                              "exit 1 unless in sync.  Applies nothing.")
 @click.option("--dry-run", is_flag=True, help="What would be applied, statement by statement, with the lock each "
                                               "takes on which table.  Applies nothing.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0.001), default=5.0, show_default=True, metavar="SECONDS",
+@click.option("--lock-timeout", type=FiniteNumber(0.001, 86_400), default=5.0, show_default=True, metavar="SECONDS",
               help="Longest wait for a lock before rolling back and retrying.")
-@click.option("--statement-timeout", type=click.FloatRange(min=0), default=300.0, show_default=True,
+@click.option("--statement-timeout", type=FiniteNumber(0, 86_400), default=300.0, show_default=True,
               metavar="SECONDS", help="Longest run of one statement (0: none).")
 @click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
               help="Retries (backoff 1 s, 2 s, 4 s…) after a lock not granted in time; then exit 3.")

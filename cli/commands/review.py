@@ -5,22 +5,23 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
+from ..params import TEXT
 
 DIMENSIONS = ("symbol", "strategy", "weekday", "hour", "tag")  # engine/reports/review.py DIMENSIONS
 
 
 @click.command("review")
-@click.option("--week", is_flag=False, flag_value="last", default=None, metavar="[DATE]",
+@click.option("--week", type=TEXT, is_flag=False, flag_value="last", default=None, metavar="[DATE]",
               help="The Monday–Sunday week holding DATE (no DATE: the last complete week).")
-@click.option("--month", is_flag=False, flag_value="last", default=None, metavar="[YYYY-MM]",
+@click.option("--month", type=TEXT, is_flag=False, flag_value="last", default=None, metavar="[YYYY-MM]",
               help="A calendar month (no value: the last complete month).")
-@click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD", help="First day of the period.")
-@click.option("--to", "date_to", default=None, metavar="YYYY-MM-DD", help="Last day of the period (included).")
+@click.option("--from", "date_from", type=TEXT, default=None, metavar="YYYY-MM-DD", help="First day of the period.")
+@click.option("--to", "date_to", type=TEXT, default=None, metavar="YYYY-MM-DD", help="Last day of the period (included).")
 @click.option("--by", type=click.Choice(DIMENSIONS), default="symbol", show_default=True,
               help="Group the trades by this.")
 @click.option("--rule-window", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Closes before and after each accepted coach rule to compare.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+@click.option("--html", "html_path", type=TEXT, default=None, metavar="FILE",
               help="Also write the review as one self-contained HTML file (no network needed to view it).")
 @pass_app
 def command(app, week, month, date_from, date_to, by, rule_window, html_path):

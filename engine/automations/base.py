@@ -5,7 +5,8 @@ An automation is one module of this package (plus its ``engine/sql/`` file)
 that defines ``AUTOMATION = Automation(...)``: its name, the counter it adds
 to (a JSON key of ``msp automate``), its unique keys (what makes each side
 effect exactly-once: ``test_automations`` checks each is a unique index of the
-migrated database) and its place in a batch.  ``registry.py`` collects them.
+migrated database), the event types that trigger it and its place in a
+batch.  ``registry.py`` collects them.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Automation:
     order: int  # place within a batch, ascending
     counter: Optional[str]  # the JSON key its `created` count adds to (None: no counter)
     unique_keys: tuple[UniqueKey, ...]
+    triggers: tuple[str, ...]  # the event types it acts on: a batch holding none of them is passed over
     apply: Callable[[psycopg.Connection, Scope], Outcome]
 
 

@@ -42,4 +42,5 @@ def apply(conn, scope: Scope) -> Outcome:
 
 AUTOMATION = Automation(name="coach_analysis", order=50, counter="auto_coach_analyses_generated",
                         unique_keys=(UniqueKey("closed_trades", ("workspace", "close_event_id")), EVENT_ID),
+                        triggers=("trade.closed",),
                         apply=apply)

@@ -25,4 +25,5 @@ def apply(conn, scope: Scope) -> Outcome:
 AUTOMATION = Automation(name="coach_tasks", order=60, counter="auto_coach_action_tasks_created",
                         unique_keys=(UniqueKey("coach_analyses", ("workspace", "analysis_id")),
                                      UniqueKey("coach_tasks", ("workspace", "task_id")), EVENT_ID),
+                        triggers=("coach.analysis.generated",),
                         apply=apply)

@@ -21,4 +21,5 @@ def apply(conn, scope: Scope) -> Outcome:
 AUTOMATION = Automation(name="journal_enrichment", order=70, counter="auto_coach_journal_updates",
                         unique_keys=(UniqueKey("journal_enrichments", ("workspace", "journal_id", "analysis_id")),
                                      UniqueKey("journal_enrichments", ("workspace", "analysis_id"))),
+                        triggers=("coach.analysis.generated",),
                         apply=apply)

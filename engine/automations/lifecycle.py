@@ -29,4 +29,6 @@ AUTOMATION = Automation(
     unique_keys=(UniqueKey("positions", ("workspace", "trade_id")),
                  UniqueKey("journal_entries", ("workspace", "journal_id")),
                  UniqueKey("operator_state", ("workspace",))),
+    triggers=("trade.executed", "trade.updated", "trade.closed", "journal.updated",
+              "journal.completed", "operator.context.updated"),
     apply=apply)

@@ -23,4 +23,5 @@ def apply(conn, scope: Scope) -> Outcome:
 
 
 AUTOMATION = Automation(name="plan_from_candidate", order=20, counter="auto_plans_created",
-                        unique_keys=(EVENT_ID,), apply=apply)
+                        unique_keys=(EVENT_ID,),
+                        triggers=("candidate.created",), apply=apply)

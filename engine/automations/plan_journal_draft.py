@@ -21,4 +21,5 @@ def apply(conn, scope: Scope) -> Outcome:
 
 AUTOMATION = Automation(name="plan_journal_draft", order=40, counter="auto_journal_drafts_created",
                         unique_keys=(UniqueKey("journal_entries", ("workspace", "journal_id")), EVENT_ID),
+                        triggers=("trade.plan.created",),
                         apply=apply)

@@ -9,8 +9,14 @@ then moves the checkpoint, and commits side effects and checkpoint together;
 a crash loses the whole batch and the next sweep redoes it.  Every side effect
 also has a unique key, so a replay or several runners at once create each
 exactly once.  Events the automations emit get seqs above the batch and are
-picked up by the next batch of the same sweep.  The automations, their order
-within a batch and their counters come from ``registry.py``.
+picked up by a further pass in the same transaction while the batch has room,
+else by the next batch of the same sweep.  The automations, their order within
+a batch and their counters come from ``registry.py``.
+
+Each automation names the event types it acts on (``Automation.triggers``: its
+statements read only those types within the batch); a batch holding none of
+them skips it.  A follower's sweep of a few new events (a candidate, then its
+plan) runs two or three automations, not seven.
 """
 
 from __future__ import annotations
@@ -56,9 +62,14 @@ class RunReport:
         return {**self.counts, "skipped": self.skipped, "skipped_total": self.skipped_total}
 
 
-def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, report: RunReport) -> None:
+def _apply(conn: psycopg.Connection, scope: Scope, scanned: int, types: list, report: RunReport) -> None:
+    """Apply every automation with something to act on among the batch's event ``types``
+    (a small batch, as a follower sweeps, needs two or three of the seven)."""
     report.counts[SCANNED] += scanned
+    present = set(types or ())
     for automation in automations():
+        if present.isdisjoint(automation.triggers):
+            continue
         outcome = automation.apply(conn, scope)
         if automation.counter:
             report.counts[automation.counter] += outcome.created
@@ -80,20 +91,34 @@ def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
 
 
 def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
-    """(hi, events) of the next batch in (lo, limit]; hi is None when there is none."""
+    """(hi, events, event types) of the next batch in (lo, limit]; hi is None when there is none."""
     return conn.execute(query("runner.batch_end"),
                         {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
 
 
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport) -> bool:
-    """Process the next batch after the checkpoint; False when there was nothing to do."""
+    """Process the next batch after the checkpoint; False when there was nothing to do.
+
+    The events the automations emit are processed in the same transaction, pass
+    after pass, while the batch holds fewer than ``batch_size`` events: a plan
+    and its alert commit together, and a follower's sweep of a few new events
+    is one transaction."""
     with workspace_transaction(conn, workspace):
-        lo = _lock_and_read_checkpoint(conn, workspace)
-        hi, scanned = _batch_end(conn, workspace, lo, 2**62, batch_size)
-        if hi is None:
+        lo = hi = _lock_and_read_checkpoint(conn, workspace)
+        total = 0
+        while total < batch_size:
+            end, scanned, types = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
+            if end is None:
+                break
+            if not total:
+                _refresh_statistics_if_due(conn, workspace, lo, report)
+            emitted = report.emitted
+            _apply(conn, Scope(workspace, hi, end), scanned, types, report)
+            hi, total = end, total + scanned
+            if report.emitted == emitted:
+                break  # nothing of ours to follow up; whatever others commit waits for the next batch
+        if not total:
             return False
-        _refresh_statistics_if_due(conn, workspace, lo, report)
-        _apply(conn, Scope(workspace, lo, hi), scanned, report)
         conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": hi})
     report.batches += 1
     return True
@@ -120,10 +145,10 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
     while not stop():
         with workspace_transaction(conn, workspace):
             limit = _lock_and_read_checkpoint(conn, workspace)
-            hi, scanned = _batch_end(conn, workspace, lo, limit, batch_size)
+            hi, scanned, types = _batch_end(conn, workspace, lo, limit, batch_size)
             if hi is None:
                 return
-            _apply(conn, Scope(workspace, lo, hi, since), scanned, report)
+            _apply(conn, Scope(workspace, lo, hi, since), scanned, types, report)
         report.batches += 1
         lo = hi
 

@@ -8,7 +8,6 @@ retried at the next tick instead of ending the loop.
 
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Callable
 
@@ -16,6 +15,7 @@ import psycopg
 
 from ..db import Database
 from ..errors import DatabaseError
+from ..stopping import stop_on_signals
 from .runner import RunReport, run_once
 
 
@@ -24,16 +24,15 @@ def run_every(db: Database, seconds: int, on_report: Callable[[RunReport], None]
               on_error: Callable[[str], None] = lambda message: None,
               max_runs: int | None = None) -> int:
     """Sweep now and then every ``seconds``; return the number of sweeps done."""
+    with stop_on_signals() as stopping:
+        return _loop(db, seconds, on_report, stopping, batch_size=batch_size, all_workspaces=all_workspaces,
+                     on_error=on_error, max_runs=max_runs)
+
+
+def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], stopping: threading.Event, *,
+          batch_size: int, all_workspaces: bool, on_error: Callable[[str], None], max_runs: int | None) -> int:
     import schedule
 
-    stopping = threading.Event()
-    previous = {}
-
-    def request_stop(signum, frame):
-        stopping.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous[sig] = signal.signal(sig, request_stop)
     runs = 0
 
     def sweep():
@@ -50,12 +49,8 @@ def run_every(db: Database, seconds: int, on_report: Callable[[RunReport], None]
 
     scheduler = schedule.Scheduler()
     scheduler.every(seconds).seconds.do(sweep)
-    try:
-        sweep()
-        while not stopping.is_set():
-            scheduler.run_pending()
-            stopping.wait(min(1.0, max(0.05, scheduler.idle_seconds or 1.0)))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    sweep()
+    while not stopping.is_set():
+        scheduler.run_pending()
+        stopping.wait(min(1.0, max(0.05, scheduler.idle_seconds or 1.0)))
     return runs

@@ -22,4 +22,5 @@ def apply(conn, scope: Scope) -> Outcome:
 
 
 AUTOMATION = Automation(name="smart_alert", order=30, counter="auto_alerts_created",
-                        unique_keys=(UniqueKey("alerts", ("workspace", "plan_id")),), apply=apply)
+                        unique_keys=(UniqueKey("alerts", ("workspace", "plan_id")),),
+                        triggers=("trade.plan.created",), apply=apply)

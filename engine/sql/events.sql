@@ -15,15 +15,21 @@ COPY workflow_events (workspace, event_id, event_type, event_version, occurred_a
                       parent_event_id, actor_type, symbol, event, source, source_line) FROM STDIN;
 
 -- name: existing_ids
-SELECT event_id FROM workflow_events WHERE workspace = %(workspace)s AND event_id = ANY(%(ids)s::text[]);
+-- (The ids go as a binary array: no quoting or escaping of each element.)
+SELECT event_id FROM workflow_events WHERE workspace = %(workspace)s AND event_id = ANY(%(ids)b::text[]);
 
 -- name: conflicting
 -- Lines whose event id is stored with different content (jsonb equality, so
--- key order and spacing do not count).
+-- key order and spacing do not count), asked only for ids known to be stored:
+-- one index probe each (LATERAL … LIMIT 1: never a hash join over the
+-- workspace's history), the bodies sent as a binary bytea array (a text array
+-- is quoted and escaped element by element: 1.2 s for 5,000 events, against
+-- 15 ms) and parsed on the server only for those ids.
 SELECT u.line_no, u.event_id
-FROM unnest(%(line_nos)s::bigint[], %(ids)s::text[], %(events)s::text[]) AS u (line_no, event_id, event)
-JOIN workflow_events w ON w.workspace = %(workspace)s AND w.event_id = u.event_id
-WHERE w.event <> u.event::jsonb
+FROM unnest(%(line_nos)b::bigint[], %(ids)b::text[], %(events)b::bytea[]) AS u (line_no, event_id, event)
+CROSS JOIN LATERAL (SELECT w.event FROM workflow_events w
+                    WHERE w.workspace = %(workspace)s AND w.event_id = u.event_id LIMIT 1) AS w
+WHERE w.event <> convert_from(u.event, 'UTF8')::jsonb
 ORDER BY u.line_no;
 
 -- name: insert_events

@@ -8,10 +8,12 @@ SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR 
 
 -- name: batch_end
 -- The seq that closes the next batch of at most %(size)s events after %(lo)s,
--- and how many events the batch holds.  The batch ends early, right after a
--- coach analysis that a journal event follows in it, so the analysis's journal
--- enrichment sees the entries (their status, their notes) exactly as the
--- events before it left them, wherever batch boundaries would otherwise fall.
+-- how many events the batch holds, and their types (an automation none of
+-- whose triggers is among them has nothing to do in it).  The batch ends
+-- early, right after a coach analysis that a journal event follows in it, so
+-- the analysis's journal enrichment sees the entries (their status, their
+-- notes) exactly as the events before it left them, wherever batch boundaries
+-- would otherwise fall.
 -- (A sweep handles its own analyses after the ingested events of their
 -- batch, so only analyses ingested among journal events, or a sweep running
 -- alongside an ingest, cut a batch.)
@@ -26,7 +28,8 @@ cut AS (
     WHERE event_type = 'coach.analysis.generated'
       AND seq < (SELECT max(seq) FROM b WHERE event_type IN ('journal.updated', 'journal.completed'))
 )
-SELECT max(seq), count(*) FROM b WHERE seq <= coalesce((SELECT seq FROM cut), %(limit)s)
+SELECT max(seq), count(*), array_agg(DISTINCT event_type) FROM b
+WHERE seq <= coalesce((SELECT seq FROM cut), %(limit)s)
 
 -- name: backlog_at_least
 -- Whether at least %(n)s events wait after the checkpoint (stops counting there).

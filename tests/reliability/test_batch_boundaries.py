@@ -14,7 +14,7 @@ from support import FIXTURES
 
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
-NOT_DERIVED = {"rejected_lines", "automation_checkpoints", "workspaces"}  # input, bookkeeping, registry
+NOT_DERIVED = {"rejected_lines", "automation_checkpoints", "ingest_checkpoints", "workspaces"}  # input, bookkeeping, registry
 NOT_COMPARED = {"workspace", "seq", "close_seq", "last_seq", "created_at", "ingested_at"}  # msp's own numbering/clock
 BATCH_SIZES = (1, 2, 3, 7, DEFAULT_BATCH_SIZE)
 

@@ -38,6 +38,15 @@ KIND_CASES = {
     "workspace": {"A" * 300: 2, "a b": 2, NOT_UTF8: 2, NUL: 2, "x;DROP TABLE workflow_events": 2},
     "url": {"postgresql://msp@127.0.0.1:1/nowhere?connect_timeout=3": 3, "not a url": 3,
             "postgresql://[::1": 3, NOT_UTF8: 2, NUL: 2},
+    # a file msp writes: one it cannot write is refused (1); text no path can hold is a usage error (2)
+    "outfile": {"/nonexistent/dir/report.html": 1, "/": 1, "A" * 5000: 1, NOT_UTF8: 2, NUL: 2},
+    # a name msp builds ids from (a strategy): required, any other text is kept
+    "name": {HUGE: 0, "": 2, "\x1b[2J\x07": 0, NOT_UTF8: 2, NUL: 2},
+    # a time of day (HH:MM), a month (YYYY-MM), a column map (FIELD=COLUMN,…; empty: the default columns):
+    # anything else is a usage error
+    "clock": {"": 2, HUGE: 2, "\x1b[2J\x07": 2, "25:00": 2, "9:3": 2, NOT_UTF8: 2, NUL: 2},
+    "month": {"": 2, HUGE: 2, "\x1b[2J\x07": 2, "2026-13": 2, "0000-01": 2, "10000-01": 2, NOT_UTF8: 2, NUL: 2},
+    "mapping": {"": None, HUGE: 2, "\x1b[2J\x07": 2, "symbol": 2, "bogus=x": 2, NOT_UTF8: 2, NUL: 2},
     # free text that is stored as given
     "text": {HUGE: 0, "": 0, "\x1b[2J\x07": 0, NOT_UTF8: 2, NUL: 2},
 }
@@ -50,9 +59,16 @@ STRING_KINDS = {
     ("automate", "since"): "timestamp",
     ("state set", "timezone"): "zone", ("state set", "focus"): "text", ("state set", "mode"): "text",
     ("state set", "risk_environment"): "text", ("state set", "active_candidates"): "text",
+    ("import backtest", "file"): "file", ("import fills", "file"): "file", ("import tradingview", "file"): "file",
+    ("import backtest", "symbol"): "text", ("import backtest", "strategy"): "name",
+    ("import backtest", "session_open"): "clock", ("import backtest", "session_close"): "clock",
+    ("import fills", "mapping"): "mapping", ("import fills", "session_open"): "clock",
+    ("import fills", "session_close"): "clock",
+    ("review", "week"): "date", ("review", "month"): "month", ("review", "date_from"): "date",
+    ("review", "date_to"): "date", ("review", "html_path"): "outfile",
 }
 # what a parameter needs beside it to be read at all
-COMPANIONS = {("automate", "since"): ["--replay"]}
+COMPANIONS = {("automate", "since"): ["--replay"], ("import fills", "mapping"): ["--broker=generic"]}
 # global options are driven through these commands (the URL only where a database is opened)
 GLOBAL_COMMANDS = {"url": ["doctor", "today"]}
 

@@ -23,7 +23,7 @@ def test_the_whole_loop_through_pgbouncer_equals_a_direct_connection(pooled_data
     outcomes = {}
     for label, url in (("pooled", pooled_database), ("direct", scratch_database)):
         ingest = run(url, "desk", "ingest", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
-        again = run(url, "desk", "ingest", FIXTURES / "trading_day.jsonl")  # the duplicate path
+        again = run(url, "desk", "ingest", FIXTURES / "trading_day.jsonl", "--from-start")  # the duplicate path
         sweep = run(url, "desk", "automate")
         second = run(url, "desk", "automate")
         task = run(url, "desk", "tasks", "list").json()[0]["task_id"]
