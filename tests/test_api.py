@@ -166,7 +166,8 @@ def test_ingest_from_an_iterable_of_dicts_quarantines_the_bad_ones(ws, conn, wor
         yield ev.signal(event_id="s-1")
 
     result = ws.ingest(scanner())
-    assert result == results.IngestResult(read=4, ingested=2, duplicates=1, conflicts=0, rejected=1, warnings=0)
+    assert result == results.IngestResult(read=4, ingested=2, duplicates=1, conflicts=0, rejected=1, warnings=0,
+                                            checkpoint_skipped=0)  # events have no checkpoint
     assert stored(conn, workspace) == 2
     rejected = ws.rejects_list()
     assert [(r.source, r.line_no, r.path, r.message) for r in rejected] == [
@@ -193,8 +194,8 @@ def test_ingest_paths_with_automate_and_the_limits(ws, conn, workspace):
     loaded = ws.ingest([FIXTURES / "history_week.jsonl", str(FIXTURES / "trading_day.jsonl")], automate=True)
     assert isinstance(loaded, results.IngestAutomateResult)
     assert (loaded.ingested, loaded.auto_plans_created, loaded.auto_coach_analyses_generated) == (100, 22, 19)
-    assert list(loaded.model_dump(mode="json"))[:7] == ["read", "ingested", "duplicates", "conflicts", "rejected",
-                                                        "warnings", "events_scanned"]
+    assert list(loaded.model_dump(mode="json"))[:8] == ["read", "ingested", "duplicates", "conflicts", "rejected",
+                                                        "warnings", "checkpoint_skipped", "events_scanned"]
     deep = {"event_type": "signal.created", "nested": [[[[1]]]]}
     tight = ws.ingest([deep], max_depth=3, max_line_bytes=4096, batch_size=1)
     assert tight.rejected == 1
