@@ -8,11 +8,22 @@ The repository root is this package: ``msp.engine`` holds all behaviour,
 __version__ = "0.1.0"
 
 
-def __getattr__(name):
-    # ``msp.connect`` / ``msp.Workspace`` import the API on first use, so that
-    # ``msp --help`` (which imports this package) stays fast.
-    if name in ("connect", "Workspace"):
-        from . import api
+# name → the module that defines it; imported on first use, so that ``msp --help``
+# (which imports this package) stays fast
+_LAZY = {
+    "connect": "api", "Workspace": "api",
+    "MspError": "engine.errors", "InputRejected": "engine.errors", "EventRejected": "engine.errors",
+    "NotFound": "engine.errors", "UsageError": "engine.errors", "DatabaseError": "engine.errors",
+    "EventWarning": "engine.emit", "results": None,
+}
+__all__ = ["__version__", *_LAZY]
 
-        return getattr(api, name)
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        if _LAZY[name] is None:
+            return importlib.import_module(f"{__name__}.{name}")
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'msp' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The object every command receives: resolved settings and a lazily opened database."""
+"""The object every command receives: the resolved settings and the ``Workspace`` they name."""
 
 from __future__ import annotations
 
@@ -8,39 +8,47 @@ from typing import TYPE_CHECKING, Optional
 import click
 
 if TYPE_CHECKING:  # importing settings (pydantic) is left to the commands: `msp --help` stays fast
+    from msp.api import Workspace
     from msp.engine.config import Settings
 
+current: Optional["AppContext"] = None  # the running command's context, for error messages after it unwound
 
-last_database_url: Optional[str] = None  # for error messages after the command has unwound
+
+def last_database_url() -> str:
+    """The URL the running command connected to (or tried to), '' before it resolved one."""
+    ws = current._workspace if current is not None else None
+    return (ws.url if ws is not None else None) or ""
 
 
 @dataclass
 class AppContext:
     settings: "Settings"
-    _db: Optional[object] = field(default=None, repr=False)
+    _workspace: Optional["Workspace"] = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        global current
+        current = self
 
     @property
     def format(self) -> str:
         return self.settings.format
 
-    def database(self, migrate: bool = True):
-        """The workspace's database, migrated on first use (DESIGN §2)."""
-        if self._db is None:
-            from msp.engine.db import Database
-            from msp.engine.migrations import migrate as apply_migrations
+    @property
+    def workspace(self) -> "Workspace":
+        """The Python API's ``Workspace`` of these settings: every command is one call on it."""
+        if self._workspace is None:
+            from msp.api import Workspace
 
-            global last_database_url
-            db = Database(self.settings)
-            last_database_url = db.url
-            if migrate:
-                apply_migrations(db.conn)
-            self._db = db
-        return self._db
+            self._workspace = Workspace(self.settings)
+        return self._workspace
+
+    def database(self, migrate: bool = True):
+        """The workspace's database, migrated on first use unless ``migrate`` is False."""
+        return self.workspace.database(migrate)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._workspace is not None:
+            self._workspace.close()
 
 
 pass_app = click.make_pass_decorator(AppContext)

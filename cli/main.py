@@ -187,7 +187,7 @@ def main(argv=None) -> None:
     except _driver_errors() as exc:
         from msp.engine.db import database_error
 
-        error = database_error(exc, context.last_database_url or "")
+        error = database_error(exc, context.last_database_url())
         click.echo(f"msp: error: {error.message}", err=True)
         sys.exit(EXIT_DATABASE)
     except _server_errors() as exc:
@@ -196,7 +196,7 @@ def main(argv=None) -> None:
         lines = (exc.diag.message_primary or str(exc)).splitlines()
         reason = lines[0] if lines else type(exc).__name__
         code = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
-        click.echo(f"msp: error: {describe_target(context.last_database_url or '')} refused a statement: "
+        click.echo(f"msp: error: {describe_target(context.last_database_url())} refused a statement: "
                    f"{reason}{code}; `msp doctor` shows the server and migration level in use", err=True)
         sys.exit(EXIT_DATABASE)
     except KeyboardInterrupt:

@@ -46,6 +46,17 @@ def emit_json(data: Any) -> None:
     click.echo(to_json(data))
 
 
+def emit_model(result: Any) -> None:
+    """A result of the Python API as ``--format json`` prints it: a pydantic model's
+    ``model_dump(mode="json")`` (plain data, from commands not yet on models, as it is)."""
+    emit_json(result.model_dump(mode="json") if hasattr(result, "model_dump") else result)
+
+
+def plain_data(result: Any) -> Any:
+    """A result of the API as plain Python data (dicts, lists) for tables and CSV."""
+    return result.model_dump() if hasattr(result, "model_dump") else result
+
+
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], header: bool = True) -> None:
     """A header row (unless ``header=False``: more rows of a stream) and the rows, each cell escaped."""
     import io
@@ -278,13 +289,14 @@ def flat_record(record: dict, prefix: str = "") -> dict:
     return flat
 
 
-def emit_result(fmt: str, record: dict, text: str) -> None:
-    """The result of an action: the record as JSON, or as CSV (a header and one
-    row, nested records flattened), or a sentence for people."""
+def emit_result(fmt: str, record: Any, text: str) -> None:
+    """The result of an action (a result model of the API, or a dict): the record
+    as JSON, or as CSV (a header and one row, nested records flattened), or a
+    sentence for people."""
     if fmt == "json":
-        emit_json(record)
+        emit_model(record)
     elif fmt == "csv":
-        flat = flat_record(record)
+        flat = flat_record(plain_data(record))
         emit_csv(list(flat), [list(flat.values())])
     else:
         click.echo(text)
@@ -298,21 +310,25 @@ def refuse_csv(fmt: str, command: str, why: str) -> None:
         raise UsageError(f"--format csv does not apply to msp {command} ({why}); use --format json or table")
 
 
-def emit_counts(fmt: str, counts: dict, *, plain: bool = True) -> None:
-    """A flat dict of counters as JSON, CSV (header + one row) or ``key value, …`` text."""
+def emit_counts(fmt: str, result: Any, *, plain: bool = True) -> None:
+    """A result of flat counters as JSON, CSV (header + one row) or ``key value, …`` text."""
     if fmt == "json":
-        emit_json(counts)
-    elif fmt == "csv":
+        emit_model(result)
+        return
+    counts = plain_data(result)
+    if fmt == "csv":
         emit_csv(list(counts), [list(counts.values())])
     elif plain:
         click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def render_rows(fmt: str, title: str, columns: Sequence[str], rows: list[dict], empty: str = "Nothing to show.") -> None:
-    """A list of records as a table, CSV or JSON (JSON keeps every field)."""
+def render_rows(fmt: str, title: str, columns: Sequence[str], result, empty: str = "Nothing to show.") -> None:
+    """A list result of the API as a table, CSV or JSON (JSON keeps every field)."""
     if fmt == "json":
-        emit_json(rows)
-    elif fmt == "csv":
+        emit_model(result)
+        return
+    rows = plain_data(result)
+    if fmt == "csv":
         emit_csv(columns, ([row.get(c) for c in columns] for row in rows))
     elif not rows:
         console().print(empty)
@@ -320,11 +336,12 @@ def render_rows(fmt: str, title: str, columns: Sequence[str], rows: list[dict], 
         console().print(table(title, columns, ([safe_text(row.get(c)) for c in columns] for row in rows)))
 
 
-def render_record(fmt: str, title: str, record: dict) -> None:
-    """One record as field/value rows; a list of dicts becomes a table of its own."""
+def render_record(fmt: str, title: str, result) -> None:
+    """One result of the API as field/value rows; a list of dicts becomes a table of its own."""
     if fmt == "json":
-        emit_json(record)
+        emit_model(result)
         return
+    record = plain_data(result)
     nested = {k: v for k, v in record.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
     items = [(k, " ".join(map(cell, v)) if isinstance(v, list)
               else ", ".join(f"{sub}: {cell(x)}" for sub, x in v.items()) if isinstance(v, dict) else v)

@@ -15,7 +15,7 @@ from typing import Any
 
 from msp.engine.reports.rates import count_stages
 
-from .render import cell, console, emit_csv, emit_json, panel, rich_text, safe_text, table
+from .render import cell, console, emit_csv, emit_model, panel, plain_data, rich_text, safe_text, table
 
 STATE_STYLE = {"risk_on": "bold green", "risk_off": "bold red", "balanced": "yellow", "neutral": "dim",
                "expansion": "bold magenta", "compression": "cyan", "normal": "white"}
@@ -175,10 +175,13 @@ def today_view(report: dict):
     )
 
 
-def render_today(fmt: str, report: dict) -> None:
+def render_today(fmt: str, report) -> None:
+    """``today``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_model(report)
+        return
+    report = plain_data(report)
+    if fmt == "csv":
         rows = [("counts", k, v) for k, v in report["counts"].items()]
         rows += [("conversion", k, v) for k, v in report["conversion"].items()]
         insight = report["last_coach_insight"] or {}
@@ -190,10 +193,13 @@ def render_today(fmt: str, report: dict) -> None:
 
 # -- conversion ------------------------------------------------------------------
 
-def render_conversion(fmt: str, report: dict) -> None:
+def render_conversion(fmt: str, report) -> None:
+    """``conversion``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_model(report)
+        return
+    report = plain_data(report)
+    if fmt == "csv":
         emit_csv(["rate", "percent", "converted", "reached"],
                  [(s["rate"], report["conversion"][s["rate"]], s["converted"], s["reached"]) for s in report["stages"]])
     else:
@@ -226,10 +232,13 @@ def presence_view(report: dict):
     return panel(Group(*parts), "Operator presence")
 
 
-def render_presence(fmt: str, report: dict) -> None:
+def render_presence(fmt: str, report) -> None:
+    """``presence``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_model(report)
+        return
+    report = plain_data(report)
+    if fmt == "csv":
         rows = [("presence", k, report[k]) for k in ("market_state", "volatility", "risk_load", "pending_tasks")]
         rows += [("top_attention", r["symbol"], f"{r['confidence']}|{r['hits']}|{r['last_seen']}")
                  for r in report["top_attention"]]
@@ -275,10 +284,13 @@ def empty_queue_message(status: str, pending: int) -> str:
     return f"No {'' if status == 'all' else status + ' '}tasks ({pending} pending: msp tasks list)."
 
 
-def render_tasks(fmt: str, tasks: list[dict], empty: str = f"No tasks. {NO_TASKS_YET}") -> None:
+def render_tasks(fmt: str, tasks, empty: str = f"No tasks. {NO_TASKS_YET}") -> None:
+    """``tasks``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(tasks)
-    elif fmt == "csv":
+        emit_model(tasks)
+        return
+    tasks = plain_data(tasks)
+    if fmt == "csv":
         emit_csv(TASK_COLUMNS, ([t.get(c) for c in TASK_COLUMNS] for t in tasks))
     elif not tasks:
         console().print(empty)
@@ -320,10 +332,13 @@ def _flatten(nodes: list[dict], depth: int = 0):
         yield from _flatten(node["children"], depth + 1)
 
 
-def render_trace(fmt: str, report: dict) -> None:
+def render_trace(fmt: str, report) -> None:
+    """``trace``'s result as JSON (its ``model_dump(mode="json")``), CSV or a rich view."""
     if fmt == "json":
-        emit_json(report)
-    elif fmt == "csv":
+        emit_model(report)
+        return
+    report = plain_data(report)
+    if fmt == "csv":
         emit_csv(["depth", "event_id", "event_type", "occurred_at", "actor", "summary"],
                  ([d, n["event_id"], n["event_type"], n["occurred_at"], n["actor"], n["summary"]]
                   for d, n in _flatten(report["roots"])))

@@ -44,3 +44,15 @@ class DatabaseError(MspError):
     """The database is unreachable or misconfigured.  Messages never hold a password."""
 
     exit_code = EXIT_DATABASE
+
+
+class EventRejected(InputRejected):
+    """An event handed to msp in Python (``Workspace.emit``) that fails its schema.
+    ``problems`` is the list of (JSON pointer path, message) that ``msp ingest``
+    prints for the same event as a line; nothing was stored."""
+
+    def __init__(self, event_type: object, problems: list[tuple[str, str]]):
+        self.event_type = event_type
+        self.problems = problems
+        listed = "; ".join(f"{path or '(root)'}: {message}" for path, message in problems)
+        super().__init__(f"{event_type} event rejected: {listed}")

@@ -37,8 +37,9 @@ from .checkpoints import FileCheckpoint
 from .db import Database
 from .event_store import StagedBatch, WriteResult
 from .errors import UsageError
-from .ingest import (DEFAULT_BATCH_LINES, STDIN, UTF8_BOM, IngestCallbacks, Ingestor, IngestReport, check_line,
+from .ingest import (DEFAULT_BATCH_LINES, UTF8_BOM, IngestCallbacks, Ingestor, IngestReport, check_line,
                      check_sources, make_checker, short_switch_interval)
+from .sources import STDIN
 from .stopping import Stop, Stopper
 from .validation import DEFAULT_MAX_LINE_BYTES, LineChecker
 

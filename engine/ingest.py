@@ -30,13 +30,11 @@ import orjson
 from . import statistics
 from .checkpoints import FileCheckpoint
 from .db import Database, workspace_transaction
-from .errors import InputRejected
 from .event_store import StagedBatch, WriteResult, write_batch
-from .validation import DEFAULT_MAX_LINE_BYTES, Checked, LineChecker, Problem
+from .sources import Source, check_path, resolve_sources
+from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
+from .validation import Checked, LineChecker, Problem
 
-STDIN = "-"
-STDIN_SOURCE = "<stdin>"
-DEFAULT_BATCH_LINES = 5000
 BATCH_BYTES = 8 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 WRITER_SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) while a writer thread runs
@@ -152,17 +150,7 @@ def short_switch_interval() -> Iterator[None]:
 
 def check_sources(paths: Iterable[str]) -> list[str]:
     """Fail before reading anything if a named file is missing or unreadable."""
-    paths = list(paths)
-    for path in paths:
-        if path == STDIN:
-            continue
-        if not os.path.exists(path):
-            raise InputRejected(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise InputRejected(f"{path}: is a directory, not a file")
-        if not os.access(path, os.R_OK):
-            raise InputRejected(f"{path}: permission denied")
-    return paths
+    return [check_path(path) for path in paths]
 
 
 def read_lines(stream: BinaryIO, max_line_bytes: int, first_line: int = 0,
@@ -412,23 +400,25 @@ class Ingestor:
                 if pending is not None:
                     pending.cancel()
 
-    def ingest_paths(self, paths: Iterable[str], stdin: Optional[BinaryIO] = None) -> IngestReport:
-        for path in check_sources(paths):
-            if path == STDIN:
-                self.ingest_stream(STDIN_SOURCE, stdin or sys.stdin.buffer)
-            else:
-                with open(path, "rb") as stream:
-                    tracker = None  # a pipe (``<(zcat …)``) has no checkpoint, as stdin
-                    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                        tracker = FileCheckpoint.open(self.db.conn, self.db.workspace, path, stream.fileno(),
-                                                      self.from_start)
-                        stream.seek(tracker.start_offset)
-                        self.report.checkpoint_skipped += tracker.start_line
-                        if tracker.start_offset and self.callbacks.on_progress:
-                            self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
-                    self.ingest_stream(path, stream, tracker)
+    def ingest_sources(self, sources: Iterable[Source]) -> IngestReport:
+        for source in sources:
+            with source.open() as stream:
+                self.ingest_stream(source.name, stream, self.checkpoint(source, stream))
         self.refresh_statistics()
         return self.report
+
+    def checkpoint(self, source: Source, stream: BinaryIO) -> Optional[FileCheckpoint]:
+        """The checkpoint of a regular file on disk, ``stream`` moved to where it
+        starts; None for stdin, a pipe named as a file (``<(zcat …)``), a file
+        object or events, which are read whole."""
+        if source.path is None or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        tracker = FileCheckpoint.open(self.db.conn, self.db.workspace, source.path, stream.fileno(), self.from_start)
+        stream.seek(tracker.start_offset)
+        self.report.checkpoint_skipped += tracker.start_line
+        if tracker.start_offset and self.callbacks.on_progress:
+            self.callbacks.on_progress(tracker.start_offset)  # the known prefix counts as done
+        return tracker
 
     def refresh_statistics(self) -> None:
         added = self.report.events_ingested or self.report.ingested
@@ -439,21 +429,20 @@ class Ingestor:
 
 def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:
     """The line checker of an ingest with these limits (None: the default depth)."""
-    kwargs = {"max_line_bytes": max_line_bytes}
-    if max_depth is not None:
-        kwargs["max_depth"] = max_depth
-    return LineChecker(**kwargs)
+    return LineChecker(max_line_bytes=max_line_bytes,
+                       max_depth=DEFAULT_MAX_DEPTH if max_depth is None else max_depth)
 
 
-def ingest(db: Database, paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
+def ingest(db: Database, sources, *, stdin: Optional[BinaryIO] = None,
            callbacks: Optional[IngestCallbacks] = None, batch_lines: int = DEFAULT_BATCH_LINES,
            max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None,
            from_start: bool = False) -> IngestReport:
-    """Ingest files (``-`` for stdin) into ``db``'s workspace, each from its
+    """Ingest ``sources`` (paths, ``-`` for stdin, file objects or events: see
+    ``engine/sources.py``) into ``db``'s workspace, each file on disk from its
     checkpoint unless ``from_start``; return the exact counts."""
-    checker = make_checker(max_line_bytes, max_depth)
-    return Ingestor(db, checker=checker, batch_lines=batch_lines, callbacks=callbacks,
-                    from_start=from_start).ingest_paths(paths, stdin)
+    resolved = resolve_sources(sources, stdin)
+    return Ingestor(db, checker=make_checker(max_line_bytes, max_depth), batch_lines=batch_lines,
+                    callbacks=callbacks, from_start=from_start).ingest_sources(resolved)
 
 
 @dataclass
@@ -467,17 +456,15 @@ class ValidationReport:
         return {"read": self.read, "valid": self.valid, "invalid": self.invalid, "warnings": self.warnings}
 
 
-def validate_paths(paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
-                   callbacks: Optional[IngestCallbacks] = None, checker: Optional[LineChecker] = None,
-                   ) -> ValidationReport:
-    """Check files against the schemas exactly as ingest would, touching no database."""
+def validate(sources, *, stdin: Optional[BinaryIO] = None, callbacks: Optional[IngestCallbacks] = None,
+             checker: Optional[LineChecker] = None) -> ValidationReport:
+    """Check ``sources`` against the schemas exactly as ingest would, touching no database."""
+    resolved = resolve_sources(sources, stdin)
     checker = checker or LineChecker()
     callbacks = callbacks or IngestCallbacks()
     report = ValidationReport()
-    for path in check_sources(paths):
-        source = STDIN_SOURCE if path == STDIN else path
-        stream = (stdin or sys.stdin.buffer) if path == STDIN else open(path, "rb")
-        try:
+    for source in resolved:
+        with source.open() as stream:
             for line_no, _raw, _consumed, checked in checked_lines(stream, checker):
                 if checked is None:
                     continue
@@ -486,14 +473,11 @@ def validate_paths(paths: Iterable[str], *, stdin: Optional[BinaryIO] = None,
                     report.invalid += 1
                     for problem in checked.errors:
                         if callbacks.on_reject:
-                            callbacks.on_reject(LineIssue(source, line_no, problem.path, problem.message))
+                            callbacks.on_reject(LineIssue(source.name, line_no, problem.path, problem.message))
                 else:
                     report.valid += 1
                 for problem in checked.warnings:
                     report.warnings += 1
                     if callbacks.on_warning:
-                        callbacks.on_warning(LineIssue(source, line_no, problem.path, problem.message))
-        finally:
-            if stream is not stdin and path != STDIN:
-                stream.close()
+                        callbacks.on_warning(LineIssue(source.name, line_no, problem.path, problem.message))
     return report

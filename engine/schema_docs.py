@@ -57,6 +57,17 @@ def describe(name: str, version: Optional[int] = None) -> dict:
     }
 
 
+def describe_output(name: str) -> dict:
+    """The published contract of a command's JSON output (``schemas/output/``), shaped as
+    ``describe()``'s answer; its ``$defs`` are the resources its ``$ref``s point at."""
+    from .output_schemas import load_output_schema
+
+    schema = load_output_schema(name)
+    resources = {f"#/$defs/{key}": sub for key, sub in schema.get("$defs", {}).items()}
+    return {"title": f"{name} output: {schema.get('title', name)}", "description": schema.get("description", ""),
+            "schema": schema, "resources": resources, "warnings": []}
+
+
 def _resolve(schema: dict, resources: dict, base: str = "") -> dict:
     ref = schema.get("$ref")
     if not ref:
@@ -96,6 +107,8 @@ def field_rows(schema: Any, resources: dict) -> list[list]:
     rows: list[list] = []
     if "envelope" in schema and "payload" in schema:  # an event type: its payload (the envelope is shared)
         _walk(schema["payload"], resources, "payload.", rows)
+    elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):  # an output that is a list
+        _walk(schema["items"], resources, "[].", rows)
     else:
         _walk(schema, resources, "", rows)
     return rows

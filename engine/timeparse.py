@@ -59,3 +59,15 @@ def zone(name: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: too long, a directory
         shown = name if len(name) <= ZONE_NAME_MAX else name[:ZONE_NAME_MAX] + "…"
         raise UsageError(f"unknown time zone {shown!r} (use an IANA name such as America/New_York)") from None
+
+
+def replay_since(replay: bool, since) -> "str | None":
+    """The ``--since`` of ``msp automate --replay --since`` as ISO text (a ``datetime``
+    is taken as is, a naive one as UTC); each option needs the other."""
+    if replay and since is None:
+        raise UsageError("--replay needs --since TIMESTAMP")
+    if since is not None and not replay:
+        raise UsageError("--since is only used with --replay")
+    if isinstance(since, dt.datetime):
+        since = since.isoformat()
+    return parse_since(since) if since is not None else None

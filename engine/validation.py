@@ -18,10 +18,9 @@ from typing import Any, Optional
 
 import orjson
 
+from .limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
 from .schemas import SchemaSet, TypeSchemas, schema_set
 
-DEFAULT_MAX_LINE_BYTES = 1024 * 1024
-DEFAULT_MAX_DEPTH = 64
 ROOT = ""  # the JSON pointer of the whole document
 _NON_FINITE = re.compile(rb"(?<![\"\w])(-?Infinity|NaN)(?![\"\w])")
 

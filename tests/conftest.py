@@ -88,6 +88,15 @@ def conn(database_url):
 
 
 @pytest.fixture
+def api(database_url, workspace):
+    """The Python API's ``Workspace`` of this test's database and workspace."""
+    import msp as package
+
+    with package.connect(database_url, workspace) as ws:
+        yield ws
+
+
+@pytest.fixture
 def msp(database_url, workspace):
     """``msp(*args)`` with this test's database and workspace."""
 

@@ -129,6 +129,7 @@ def test_the_wheel_carries_schemas_migrations_sql_and_fixtures(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "msp/schemas/envelope.schema.json" in names
     assert "msp/schemas/events/candidate.created.v1.schema.json" in names
+    assert "msp/schemas/output/today.schema.json" in names and "msp/results.py" in names
     assert "msp/migrations/001_workflow_events.sql" in names
     assert "msp/engine/sql/events.sql" in names
     assert "msp/fixtures/trading_day.jsonl" in names

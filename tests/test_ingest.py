@@ -1,46 +1,49 @@
-"""msp ingest against a real PostgreSQL: counts, quarantine, dedupe, conflicts, exit codes."""
+"""Ingest against a real PostgreSQL — counts, quarantine, dedupe, conflicts — through the Python API,
+and what ``msp ingest`` adds: the lines it prints and its exit codes."""
 
 import json
 
 import orjson
 import psycopg
+import pytest
 
 import events as ev
+import msp as package
 
 
 def stored(conn, workspace, table="workflow_events"):
     return conn.execute(f"SELECT count(*) FROM {table} WHERE workspace = %s", (workspace,)).fetchone()[0]
 
 
-def test_ingest_counts_and_rows(msp, conn, workspace, tmp_path):
+def test_ingest_counts_and_rows(api, conn, workspace, tmp_path):
     path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(), ev.executed(), ev.closed())
-    result = msp("--format", "json", "ingest", path)
-    assert result.exit_code == 0, result.stderr
-    assert result.json() == {"read": 4, "ingested": 4, "duplicates": 0, "conflicts": 0, "rejected": 0, "warnings": 0, "checkpoint_skipped": 0}
+    result = api.ingest(path)
+    assert result.model_dump() == {"read": 4, "ingested": 4, "duplicates": 0, "conflicts": 0, "rejected": 0,
+                                   "warnings": 0, "checkpoint_skipped": 0}
     assert stored(conn, workspace) == 4
     row = conn.execute("SELECT event_type, workflow_id, symbol, source, source_line FROM workflow_events "
                        "WHERE workspace = %s ORDER BY seq LIMIT 1", (workspace,)).fetchone()
     assert row == ("signal.created", "wf-1", "AAPL", path, 1)
 
 
-def test_rerunning_the_same_file_is_a_no_op(msp, conn, workspace, tmp_path):
+def test_rerunning_the_same_file_is_a_no_op(api, conn, workspace, tmp_path):
     path = ev.write(tmp_path / "day.jsonl", ev.signal(), ev.candidate(event_id=False))
-    msp("ingest", path)
-    again = msp("ingest", path, "--format", "json")
-    assert again.json() == {"read": 0, "ingested": 0, "duplicates": 0, "conflicts": 0, "rejected": 0, "warnings": 0,
-                            "checkpoint_skipped": 2}  # the checkpoint skips what the first run committed
-    from_start = msp("ingest", path, "--from-start", "--format", "json")
-    assert from_start.json() == {"read": 2, "ingested": 0, "duplicates": 2, "conflicts": 0, "rejected": 0,
-                                 "warnings": 0, "checkpoint_skipped": 0}
+    api.ingest(path)
+    again = api.ingest(path)
+    assert again.model_dump() == {"read": 0, "ingested": 0, "duplicates": 0, "conflicts": 0, "rejected": 0,
+                                  "warnings": 0, "checkpoint_skipped": 2}  # the checkpoint skips what the first run committed
+    from_start = api.ingest(path, from_start=True)
+    assert from_start.model_dump() == {"read": 2, "ingested": 0, "duplicates": 2, "conflicts": 0, "rejected": 0,
+                                       "warnings": 0, "checkpoint_skipped": 0}
     assert stored(conn, workspace) == 2
 
 
-def test_duplicates_within_one_input_are_counted_once(msp, conn, workspace, tmp_path):
+def test_duplicates_within_one_input_are_counted_once(api, conn, workspace, tmp_path):
     event = ev.signal(event_id="same")
     no_id = ev.signal(event_id=False, confidence=61)  # identical lines without ids derive the same id
     path = ev.write(tmp_path / "dups.jsonl", event, event, no_id, no_id, ev.signal(event_id=False, confidence=62))
-    result = msp("ingest", path, "--format", "json").json()
-    assert (result["read"], result["ingested"], result["duplicates"], result["conflicts"]) == (5, 3, 2, 0)
+    result = api.ingest(path)
+    assert (result.read, result.ingested, result.duplicates, result.conflicts) == (5, 3, 2, 0)
     assert stored(conn, workspace) == 3
 
 
@@ -88,9 +91,10 @@ def test_stdin_is_read_with_dash(msp, conn, workspace):
                         (workspace,)).fetchall() == [("<stdin>",)]
 
 
-def test_an_empty_file_reads_nothing_and_succeeds(msp, tmp_path):
+def test_an_empty_file_reads_nothing_and_succeeds(api, msp, tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("")
+    assert api.ingest(path).read == 0
     result = msp("ingest", str(path), "--format", "json")
     assert result.exit_code == 0 and result.json()["read"] == 0
 
@@ -115,12 +119,13 @@ def test_an_over_long_line_is_quarantined_truncated_and_reading_goes_on(msp, con
     assert raw_len == 1024 * 1024 and truncated is True
 
 
-def test_small_batches_commit_separately_and_count_exactly(msp, conn, workspace, tmp_path):
+def test_small_batches_commit_separately_and_count_exactly(api, msp, conn, workspace, tmp_path):
     events = [ev.signal(event_id=f"s{i}") for i in range(23)]
-    path = ev.write(tmp_path / "many.jsonl", *events)
-    result = msp("ingest", path, "--batch-size", "5", "--format", "json").json()
-    assert result["ingested"] == 23
+    assert api.ingest(events, batch_size=5).ingested == 23
     assert stored(conn, workspace) == 23
+    path = ev.write(tmp_path / "many.jsonl", *[ev.signal(event_id=f"f{i}") for i in range(7)])
+    assert msp("ingest", path, "--batch-size", "5", "--format", "json").json()["ingested"] == 7
+    assert msp("ingest", path, "--batch-size", "0").exit_code == 2
 
 
 def test_candidate_contradiction_is_ingested_with_a_warning(msp, conn, workspace, tmp_path):
@@ -152,9 +157,9 @@ def test_a_value_the_database_refuses_is_quarantined_not_fatal(fresh_database, t
         assert conn.execute("SELECT count(*) FROM workflow_events").fetchone()[0] == 2
 
 
-def test_tenant_id_in_the_file_never_moves_an_event_to_another_workspace(msp, conn, workspace, tmp_path):
+def test_tenant_id_in_the_file_never_moves_an_event_to_another_workspace(api, conn, workspace, tmp_path):
     event = ev.signal(context={"tenant_id": "someone-else"})
-    msp("ingest", ev.write(tmp_path / "t.jsonl", event))
+    api.ingest(ev.write(tmp_path / "t.jsonl", event))
     assert stored(conn, workspace) == 1
     assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = 'someone-else'").fetchone()[0] == 0
 
@@ -169,17 +174,18 @@ def test_validate_needs_no_database(tmp_path):
     assert "v.jsonl:2: /payload/confidence:" in result.stderr
 
 
-def test_rejects_list_show_and_retry(msp, conn, workspace, tmp_path):
+def test_rejects_list_show_and_retry(api, msp, conn, workspace, tmp_path):
     bad = ev.signal(event_id="retry-me")
     bad["payload"]["confidence"] = "high"
     path = ev.write(tmp_path / "r.jsonl", bad)
-    msp("ingest", path)
-    listed = msp("rejects", "list", "--format", "json").json()
-    assert len(listed) == 1 and listed[0]["path"] == "/payload/confidence"
-    reject_id = listed[0]["reject_id"]
-    shown = msp("rejects", "show", reject_id, "--format", "json").json()
-    assert json.loads(shown["raw"])["event_id"] == "retry-me"
-    # still invalid: stays quarantined, exit 1
+    assert api.ingest(path).rejected == 1
+    listed = api.rejects_list()
+    assert len(listed) == 1 and listed[0].path == "/payload/confidence"
+    reject_id = listed[0].reject_id
+    shown = api.rejects_show(reject_id)
+    assert json.loads(shown.raw)["event_id"] == "retry-me"
+    # still invalid: stays quarantined (and `msp rejects retry` exits 1)
+    assert api.rejects_retry(all=True).still_rejected == 1
     still = msp("rejects", "retry", "--all", "--format", "json")
     assert still.exit_code == 1 and still.json()["still_rejected"] == 1
     # fix the stored line (as a schema change would) and retry
@@ -191,7 +197,12 @@ def test_rejects_list_show_and_retry(msp, conn, workspace, tmp_path):
     assert conn.execute("SELECT status, event_id FROM rejected_lines WHERE reject_id = %s",
                         (reject_id,)).fetchone() == ("retried", "retry-me")
     assert stored(conn, workspace) == 1
+    with pytest.raises(package.NotFound, match="rejected line not found: 999999999"):
+        api.rejects_show(999999999)
     assert msp("rejects", "show", 999999999).exit_code == 1
+    with pytest.raises(package.NotFound):
+        api.rejects_retry([reject_id])  # retried already: nothing waits for a retry
+    assert msp("rejects", "retry").exit_code == 2
 
 
 def test_a_repeated_id_in_one_batch_is_compared_by_content_unless_both_ids_are_content_hashes():

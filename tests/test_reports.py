@@ -1,4 +1,5 @@
-"""Operator reports (README.md#reports) on real rows: today, conversion, presence, tasks, state, trace."""
+"""Operator reports (README.md#reports) on real rows, through the Python API: today, conversion, presence,
+tasks, state, trace.  What only the command line does (option parsing, exit codes, formats) is tested through it."""
 
 import datetime as dt
 import subprocess
@@ -8,20 +9,21 @@ import pytest
 from freezegun import freeze_time
 
 import events as ev
+import msp as package
 from support import FIXTURES
 
 NY = "America/New_York"
 
 
 @pytest.fixture
-def loaded(msp):
-    result = msp("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate")
-    assert result.exit_code == 0, result.stderr
-    return msp
+def loaded(api):
+    result = api.ingest([FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl"], automate=True)
+    assert (result.ingested, result.rejected) == (100, 0)
+    return api
 
 
 def test_today_on_the_example_day(loaded):
-    report = loaded("today", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
+    report = loaded.today(date="2026-11-20", tz=NY).model_dump(mode="json")
     assert report["date"] == "2026-11-20" and report["tz"] == NY
     assert report["counts"] == {
         "signals": 10, "candidates": 10, "plans": 7, "executions": 4, "closed": 4, "coach_analyses": 4,
@@ -37,83 +39,87 @@ def test_today_on_the_example_day(loaded):
     assert [r["action"] for r in insight["recommendations"]] == ["keep_size_consistent"]
 
 
-def test_today_on_an_empty_workspace_is_zeros_and_null(msp):
-    report = msp("today", "--date", "2026-11-20", "--format", "json").json()
+def test_today_on_an_empty_workspace_is_zeros_and_null(api):
+    report = api.today(date="2026-11-20").model_dump(mode="json")
     assert set(report["counts"].values()) == {0} and set(report["conversion"].values()) == {0.0}
     assert report["last_coach_insight"] is None and report["tz"] == "UTC"
 
 
-def test_duplicates_never_inflate_counts(msp, tmp_path):
-    path = ev.write(tmp_path / "s.jsonl", ev.signal(event_id="one"))
-    msp("ingest", path)
-    msp("ingest", path)
-    assert msp("today", "--date", "2026-11-20", "--format", "json").json()["counts"]["signals"] == 1
+def test_duplicates_never_inflate_counts(api):
+    api.ingest([ev.signal(event_id="one")])
+    api.ingest([ev.signal(event_id="one")])
+    assert api.today(date="2026-11-20").counts.signals == 1
 
 
-def test_day_boundary_follows_the_time_zone(msp, tmp_path):
+def test_day_boundary_follows_the_time_zone(api):
     # 23:30 in New York on the 20th is 04:30 UTC on the 21st
-    msp("ingest", ev.write(tmp_path / "late.jsonl", ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")))
-    ny = msp("today", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
-    utc = msp("today", "--date", "2026-11-20", "--tz", "UTC", "--format", "json").json()
-    assert (ny["counts"]["signals"], utc["counts"]["signals"]) == (1, 0)
-    assert msp("today", "--date", "2026-11-21", "--format", "json").json()["counts"]["signals"] == 1
+    api.ingest([ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")])
+    ny = api.today(date="2026-11-20", tz=NY)
+    utc = api.today(date="2026-11-20", tz="UTC")
+    assert (ny.counts.signals, utc.counts.signals) == (1, 0)
+    assert api.today(date="2026-11-21").counts.signals == 1
 
 
-def test_default_date_is_today_in_the_zone(msp, tmp_path):
-    msp("ingest", ev.write(tmp_path / "s.jsonl", ev.signal(event_id="s", at="2026-11-20T18:00:00-05:00")))
+def test_default_date_is_today_in_the_zone(api):
+    api.ingest([ev.signal(event_id="s", at="2026-11-20T18:00:00-05:00")])
     with freeze_time("2026-11-21T03:30:00Z"):  # still the 20th in New York
-        ny = msp("today", "--tz", NY, "--format", "json").json()
-        utc = msp("today", "--format", "json").json()
-    assert (ny["date"], ny["counts"]["signals"]) == ("2026-11-20", 1)
-    assert (utc["date"], utc["counts"]["signals"]) == ("2026-11-21", 0)
+        ny = api.today(tz=NY)
+        utc = api.today()
+    assert (ny.date, ny.counts.signals) == ("2026-11-20", 1)
+    assert (utc.date, utc.counts.signals) == ("2026-11-21", 0)
 
 
-def test_dst_day_is_25_hours_long(msp, tmp_path):
+def test_dst_day_is_25_hours_long(api):
     # 2026-11-01: New York falls back; 00:30 EDT and 23:30 EST are both on that local day
-    msp("ingest", ev.write(tmp_path / "dst.jsonl",
-                           ev.signal(event_id="early", at="2026-11-01T00:30:00-04:00"),
-                           ev.signal(event_id="late", at="2026-11-01T23:30:00-05:00"),
-                           ev.signal(event_id="next", at="2026-11-02T00:10:00-05:00")))
+    api.ingest([ev.signal(event_id="early", at="2026-11-01T00:30:00-04:00"),
+                ev.signal(event_id="late", at="2026-11-01T23:30:00-05:00"),
+                ev.signal(event_id="next", at="2026-11-02T00:10:00-05:00")])
     with freeze_time("2026-11-01T20:00:00Z"):
-        report = msp("today", "--tz", NY, "--format", "json").json()
-    assert (report["date"], report["counts"]["signals"]) == ("2026-11-01", 2)
+        report = api.today(tz=NY)
+    assert (report.date, report.counts.signals) == ("2026-11-01", 2)
 
 
-def test_tz_falls_back_to_the_operator_state_zone(msp, tmp_path):
-    msp("ingest", ev.write(tmp_path / "late.jsonl", ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")))
+def test_tz_falls_back_to_the_operator_state_zone(api, database_url, workspace):
+    api.ingest([ev.signal(event_id="late", at="2026-11-20T23:30:00-05:00")])
+    api.state_set(timezone=NY)
+    report = api.today(date="2026-11-20")
+    assert (report.tz, report.counts.signals) == (NY, 1)
+    with package.connect(database_url, workspace, tz="UTC") as settings_zone:  # --tz / MSP_TZ
+        assert settings_zone.today(date="2026-11-20").tz == "UTC"
+    with pytest.raises(package.UsageError, match="unknown time zone 'Mars/Olympus'"):
+        api.today(tz="Mars/Olympus")
+
+
+def test_the_cli_zone_comes_from_msp_tz_and_a_bad_one_is_a_usage_error(msp):
     msp("state", "set", "--timezone", NY)
-    report = msp("today", "--date", "2026-11-20", "--format", "json").json()
-    assert (report["tz"], report["counts"]["signals"]) == (NY, 1)
+    assert msp("today", "--date", "2026-11-20", "--format", "json").json()["tz"] == NY
     env_wins = msp("today", "--date", "2026-11-20", "--format", "json", env={"MSP_TZ": "UTC"}).json()
     assert env_wins["tz"] == "UTC"
     assert msp("today", "--tz", "Mars/Olympus").exit_code == 2
 
 
 def test_conversion_counts_and_cohorts(loaded):
-    counts = loaded("conversion", "--days", "1", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
-    assert counts["conversion"]["candidate_to_plan"] == 70.0 and counts["mode"] == "counts"
-    week = loaded("conversion", "--days", "8", "--date", "2026-11-20", "--tz", NY, "--format", "json").json()
-    assert week["counts"]["closed"] == 19 and week["conversion"]["closed_to_coach"] == 100.0
-    cohort = loaded("conversion", "--cohort", "--days", "1", "--date", "2026-11-20", "--tz", NY,
-                    "--format", "json").json()
-    stages = {s["rate"]: (s["converted"], s["reached"]) for s in cohort["stages"]}
+    counts = loaded.conversion(days=1, date="2026-11-20", tz=NY)
+    assert counts.conversion.candidate_to_plan == 70.0 and counts.mode == "counts"
+    week = loaded.conversion(days=8, date="2026-11-20", tz=NY)
+    assert week.counts.closed == 19 and week.conversion.closed_to_coach == 100.0
+    cohort = loaded.conversion(cohort=True, days=1, date="2026-11-20", tz=NY)
+    stages = {s.rate: (s.converted, s.reached) for s in cohort.stages}
     assert stages["signal_to_candidate"] == (10, 10)
     assert stages["candidate_to_plan"] == (7, 10)
     assert stages["plan_to_execution"] == (4, 7)
-    assert all(v <= 100 for v in cohort["conversion"].values())
+    assert all(v <= 100 for v in cohort.conversion.model_dump().values())
 
 
-def test_conversion_rates_are_zero_without_data_and_bad_days_are_usage_errors(msp):
-    report = msp("conversion", "--format", "json").json()
-    assert set(report["conversion"].values()) == {0.0}
+def test_conversion_rates_are_zero_without_data_and_bad_days_are_usage_errors(api, msp):
+    assert set(api.conversion().conversion.model_dump().values()) == {0.0}
     assert msp("conversion", "--days", "0").exit_code == 2
 
 
-def test_presence_rules(msp, tmp_path):
+def test_presence_rules(api):
     now = dt.datetime.now(dt.timezone.utc)
     iso = lambda delta: (now - delta).isoformat()
-    msp("ingest", ev.write(tmp_path / "p.jsonl",
-                           ev.signal(direction="long", at=iso(dt.timedelta(hours=1)), event_id="s1"),
+    api.ingest([ev.signal(direction="long", at=iso(dt.timedelta(hours=1)), event_id="s1"),
                            ev.signal(direction="long", at=iso(dt.timedelta(hours=2)), event_id="s2"),
                            ev.signal(direction="short", at=iso(dt.timedelta(hours=3)), event_id="s3"),
                            ev.signal(direction="short", at=iso(dt.timedelta(hours=9)), event_id="old"),
@@ -124,25 +130,27 @@ def test_presence_rules(msp, tmp_path):
                            ev.candidate("AAPL", confidence=60, at=iso(dt.timedelta(hours=3)), risk=75,
                                         candidate_id="c3", workflow="wf-aapl2"),
                            ev.candidate("TSLA", confidence=95, at=iso(dt.timedelta(hours=30)), risk=10,
-                                        candidate_id="c4", workflow="wf-old")))
-    report = msp("presence", "--format", "json").json()
+                                        candidate_id="c4", workflow="wf-old")])
+    report = api.presence().model_dump(mode="json")
     assert report["market_state"] == "risk_on"  # 2 bullish ≥ 1.2 × 1 bearish in the last 8 h
     assert report["volatility"] == "expansion"  # median risk of the last 24 h: 75
     assert report["risk_load"] == 50 and report["pending_tasks"] == 0
     assert [(t["symbol"], t["hits"]) for t in report["top_attention"]] == [("AAPL", 2), ("NVDA", 1)]
     assert report["suggested_actions"][0] == {"label": "Review AAPL", "command": "msp trace wf-aapl",
                                               "reason": "Top attention: confidence 90 over 2 candidate(s)"}
-    msp("state", "set", "--attention-score", "30", "--cognitive-load", "120")  # out of range
-    msp("state", "set", "--attention-score", "30")
-    report = msp("presence", "--top", "1", "--format", "json").json()
-    assert report["volatility"] == "compression" and report["risk_load"] == 30
-    assert len(report["top_attention"]) == 1
+    with pytest.raises(package.UsageError, match="cognitive load must be at most 100, not 120"):
+        api.state_set(attention_score=30, cognitive_load=120)  # out of range: nothing set
+    assert api.state_show().attention_score is None
+    api.state_set(attention_score=30)
+    report = api.presence(top=1)
+    assert report.volatility == "compression" and report.risk_load == 30
+    assert len(report.top_attention) == 1
 
 
-def test_presence_empty_suggests_a_market_scan(msp):
-    report = msp("presence", "--format", "json").json()
-    assert report["market_state"] == "neutral" and report["top_attention"] == []
-    assert [a["label"] for a in report["suggested_actions"]] == ["Run a market scan"]
+def test_presence_empty_suggests_a_market_scan(api):
+    report = api.presence()
+    assert report.market_state == "neutral" and len(report.top_attention) == 0
+    assert [a.label for a in report.suggested_actions] == ["Run a market scan"]
 
 
 def test_market_state_thresholds():
@@ -153,21 +161,31 @@ def test_market_state_thresholds():
 
 
 def test_tasks_list_accept_reject(loaded, conn, workspace):
-    pending = loaded("tasks", "list", "--limit", "100", "--format", "json").json()
-    assert len(pending) == 23 and pending[0]["priority"] == "high"
-    task = pending[0]["task_id"]
-    assert loaded("tasks", "accept", task).stdout.strip() == f"task {task} accepted"
-    again = loaded("tasks", "accept", task)
-    assert again.exit_code == 0 and "already accepted; nothing changed" in again.stdout
-    refused = loaded("tasks", "reject", task)
-    assert refused.exit_code == 1 and "cannot be rejected now" in refused.stderr
-    assert loaded("tasks", "reject", "task_nope").exit_code == 1
-    assert len(loaded("tasks", "list", "--status", "resolved", "--format", "json").json()) == 1
+    pending = loaded.tasks_list(limit=100)
+    assert len(pending) == 23 and pending[0].priority == "high"
+    task = pending[0].task_id
+    assert loaded.tasks_accept(task).message == f"task {task} accepted"
+    again = loaded.tasks_accept(task)
+    assert again.changed is False and again.message == f"task {task} was already accepted; nothing changed"
+    with pytest.raises(package.InputRejected, match="cannot be rejected now"):
+        loaded.tasks_reject(task)
+    with pytest.raises(package.NotFound, match="task not found: task_nope"):
+        loaded.tasks_reject("task_nope")
+    assert len(loaded.tasks_list(status="resolved")) == 1
     assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = %s AND event_type = "
                         "'strategy.rule.applied'", (workspace,)).fetchone()[0] == 1
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    counts = loaded("today", "--date", today, "--format", "json").json()["counts"]
-    assert counts["tasks_accepted"] == 1  # dated when the operator decided
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert loaded.today(date=today).counts.tasks_accepted == 1  # dated when the operator decided
+
+
+def test_task_decisions_print_their_message_and_exit_code(loaded, msp):
+    task = loaded.tasks_list()[0].task_id
+    assert msp("tasks", "accept", task).stdout.strip() == f"task {task} accepted"
+    again = msp("tasks", "accept", task)
+    assert again.exit_code == 0 and "already accepted; nothing changed" in again.stdout
+    refused = msp("tasks", "reject", task)
+    assert refused.exit_code == 1 and "cannot be rejected now" in refused.stderr
+    assert msp("tasks", "reject", "task_nope").exit_code == 1
 
 
 def test_task_options_reject_bad_values(msp):
@@ -177,7 +195,7 @@ def test_task_options_reject_bad_values(msp):
 
 
 def test_concurrent_accepts_make_one_decision(loaded, conn, workspace, database_url):
-    task = loaded("tasks", "list", "--format", "json").json()[0]["task_id"]
+    task = loaded.tasks_list()[0].task_id
     base = [sys.executable, "-m", "msp", "--database-url", database_url, "--workspace", workspace, "tasks"]
     procs = [subprocess.Popen(base + [verb, task], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for verb in ("accept", "accept", "accept", "reject")]
@@ -193,42 +211,45 @@ def test_concurrent_accepts_make_one_decision(loaded, conn, workspace, database_
 
 
 def test_another_workspaces_task_is_not_found(loaded, msp):
-    task = loaded("tasks", "list", "--format", "json").json()[0]["task_id"]
+    task = loaded.tasks_list()[0].task_id
     result = msp("tasks", "accept", task, workspace_name="someone-else")
     assert result.exit_code == 1 and result.stderr.strip() == f"msp: error: task not found: {task}"
 
 
-def test_state_show_and_set(msp):
-    empty = msp("state", "show", "--format", "json").json()
-    assert empty["focus"] is None and empty["last_actions"] == []
-    state = msp("state", "set", "--focus", "semis", "--attention-score", "72", "--timezone", NY,
-                "--active-candidates", "c1, c2", "--format", "json").json()
-    assert (state["focus"], state["attention_score"], state["timezone"]) == ("semis", 72.0, NY)
-    assert state["active_candidates"] == ["c1", "c2"]
-    state = msp("state", "set", "--mode", "review", "--format", "json").json()
-    assert state["focus"] == "semis" and state["mode"] == "review" and len(state["last_actions"]) == 2
+def test_state_show_and_set(api, msp):
+    empty = api.state_show()
+    assert empty.focus is None and empty.last_actions == []
+    state = api.state_set(focus="semis", attention_score=72, timezone=NY, active_candidates=["c1", "c2"])
+    assert (state.focus, state.attention_score, state.timezone) == ("semis", 72.0, NY)
+    assert state.active_candidates == ["c1", "c2"]
+    state = api.state_set(mode="review")
+    assert state.focus == "semis" and state.mode == "review" and len(state.last_actions) == 2
+    with pytest.raises(package.UsageError, match="nothing to set"):
+        api.state_set()
     assert msp("state", "set").exit_code == 2
     assert msp("state", "set", "--timezone", "Nowhere/Land").exit_code == 2
+    parsed = msp("state", "set", "--active-candidates", "c3, c4", "--format", "json").json()
+    assert parsed["active_candidates"] == ["c3", "c4"]
 
 
-def test_operator_context_events_update_the_state(msp, tmp_path):
-    msp("ingest", ev.write(tmp_path / "ctx.jsonl", ev.context_updated(focus="fx", attention_score=80,
-                                                                      timezone=NY)), "--automate")
-    state = msp("state", "show", "--format", "json").json()
-    assert (state["focus"], state["attention_score"], state["timezone"]) == ("fx", 80.0, NY)
+def test_operator_context_events_update_the_state(api):
+    api.ingest([ev.context_updated(focus="fx", attention_score=80, timezone=NY)], automate=True)
+    state = api.state_show()
+    assert (state.focus, state.attention_score, state.timezone) == ("fx", 80.0, NY)
 
 
-def test_trace_tree(loaded):
-    tree = loaded("trace", "wf-2026-11-20-nvda-0935", "--format", "json").json()
-    assert tree["events"] == 12  # 8 from the file; plan, draft, coach analysis and its one task by msp
-    (root,) = tree["roots"]
-    assert root["event_type"] == "signal.created"
-    candidate = root["children"][0]
-    assert candidate["event_type"] == "candidate.created"
-    assert {c["event_type"] for c in candidate["children"]} == {"trade.plan.created", "trade.executed"}
-    by_event = loaded("trace", candidate["event_id"], "--format", "json").json()
-    assert by_event == tree
-    text = loaded("trace", "wf-2026-11-20-nvda-0935").stdout
+def test_trace_tree(loaded, msp):
+    tree = loaded.trace("wf-2026-11-20-nvda-0935")
+    assert tree.events == 12  # 8 from the file; plan, draft, coach analysis and its one task by msp
+    (root,) = tree.roots
+    assert root.event_type == "signal.created"
+    candidate = root.children[0]
+    assert candidate.event_type == "candidate.created"
+    assert {c.event_type for c in candidate.children} == {"trade.plan.created", "trade.executed"}
+    assert loaded.trace(candidate.event_id) == tree
+    with pytest.raises(package.NotFound):
+        loaded.trace("nope")
+    text = msp("trace", "wf-2026-11-20-nvda-0935").stdout
     # in a pipe the tree is indented plain text, each event on one whole line (no guides, no wrapping)
     lines = text.splitlines()
     assert lines[0] == "workflow wf-2026-11-20-nvda-0935 (12 events)" and len(lines) == 13
@@ -236,17 +257,17 @@ def test_trace_tree(loaded):
     coach = next(line for line in lines if "coach.analysis.generated" in line)
     assert coach.startswith(" " * 12 + "coach.analysis.generated") and "analysis_id=ca_27ac9fe5cc71" in coach
     assert not any(ch in text for ch in "└├│─\x1b")
-    assert loaded("trace", "nope").exit_code == 1
+    assert msp("trace", "nope").exit_code == 1
 
 
-def test_csv_and_table_formats(loaded):
-    csv_text = loaded("today", "--date", "2026-11-20", "--tz", NY, "--format", "csv").stdout
+def test_csv_and_table_formats(loaded, msp):
+    csv_text = msp("today", "--date", "2026-11-20", "--tz", NY, "--format", "csv").stdout
     assert csv_text.splitlines()[0] == "section,key,value" and "counts,signals,10" in csv_text
-    table = loaded("today", "--date", "2026-11-20", "--tz", NY).stdout
+    table = msp("today", "--date", "2026-11-20", "--tz", NY).stdout
     assert "Today's workflow" in table and "\x1b[" not in table
-    presence_csv = loaded("presence", "--format", "csv").stdout
+    presence_csv = msp("presence", "--format", "csv").stdout
     assert presence_csv.startswith("section,key,value")
-    assert loaded("tasks", "list", "--format", "csv").stdout.startswith("task_id,status,priority")
+    assert msp("tasks", "list", "--format", "csv").stdout.startswith("task_id,status,priority")
 
 
 def stage_rows(conn, workspace):
@@ -270,17 +291,17 @@ def test_the_cohort_stages_follow_every_writer_and_never_count_a_duplicate(loade
                   if e.get("event_id") == "evt-1120-0026")  # AMD's close
     later = tmp_path / "later.jsonl"
     later.write_text(json.dumps({**stored, "occurred_at": "2027-11-20T16:00:00-05:00"}) + "\n")
-    again = loaded("ingest", later, "--automate", "--format", "json").json()
-    assert (again["ingested"], again["conflicts"]) == (0, 1)
+    again = loaded.ingest(later, automate=True)
+    assert (again.ingested, again.conflicts) == (0, 1)
     assert stage_rows(conn, workspace) == before
     task, workflow = conn.execute("SELECT task_id, workflow_id FROM coach_tasks WHERE workspace = %s "
                                   "ORDER BY task_id LIMIT 1", (workspace,)).fetchone()
-    assert loaded("tasks", "accept", task).exit_code == 0
+    assert loaded.tasks_accept(task).changed
     after = {row[0]: row[3:] for row in stage_rows(conn, workspace)}
     assert after[workflow][7] is True and sum(f[7] for f in after.values()) == 1
-    cohort = loaded("conversion", "--cohort", "--days", "30", "--date", "2026-11-20", "--format", "json").json()
-    assert cohort["workflows"] == 25
-    assert {s["rate"]: (s["converted"], s["reached"]) for s in cohort["stages"]}["task_accept"] == (1, 19)
+    cohort = loaded.conversion(cohort=True, days=30, date="2026-11-20")
+    assert cohort.workflows == 25
+    assert {s.rate: (s.converted, s.reached) for s in cohort.stages}["task_accept"] == (1, 19)
 
 
 def test_the_migration_backfills_the_stages_of_history_exactly_as_the_trigger_keeps_them(loaded, conn, workspace):
@@ -296,20 +317,21 @@ def test_the_migration_backfills_the_stages_of_history_exactly_as_the_trigger_ke
 
 def test_presence_counts_pending_tasks_from_a_count_the_triggers_keep_exact(loaded, conn, workspace):
     def pending():
-        return loaded("presence", "--format", "json").json()["pending_tasks"]
+        return loaded.presence().pending_tasks
 
     def truth():
         return conn.execute("SELECT count(*) FROM coach_tasks WHERE workspace = %s AND status = 'pending'",
                             (workspace,)).fetchone()[0]
 
     assert pending() == truth() == 23
-    first, second, third = [t["task_id"] for t in loaded("tasks", "list", "--format", "json").json()[:3]]
-    assert loaded("tasks", "accept", first).exit_code == 0
-    assert loaded("tasks", "reject", second).exit_code == 0
-    assert loaded("tasks", "reject", first).exit_code == 1  # refused: decided once
+    first, second, third = [t.task_id for t in loaded.tasks_list(limit=3)]
+    assert loaded.tasks_accept(first).changed
+    assert loaded.tasks_reject(second).changed
+    with pytest.raises(package.InputRejected):  # refused: decided once
+        loaded.tasks_reject(first)
     assert pending() == truth() == 21
-    again = loaded("ingest", FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl", "--automate")
-    assert again.exit_code == 0 and pending() == 21  # duplicates suggest nothing twice
+    again = loaded.ingest([FIXTURES / "history_week.jsonl", FIXTURES / "trading_day.jsonl"], automate=True)
+    assert again.rejected == 0 and pending() == 21  # duplicates suggest nothing twice
     conn.execute("UPDATE coach_tasks SET detail = detail WHERE workspace = %s", (workspace,))
     assert pending() == 21  # an update that moves no status moves no count
     conn.execute("DELETE FROM coach_tasks WHERE workspace = %s AND task_id IN (%s, %s)", (workspace, first, third))
@@ -323,18 +345,15 @@ def test_presence_counts_pending_tasks_from_a_count_the_triggers_keep_exact(load
     assert pending() == truth() == 20
 
 
-def test_a_cohort_holds_the_workflows_with_a_loop_event_in_the_window_not_those_merely_spanning_it(msp, tmp_path):
+def test_a_cohort_holds_the_workflows_with_a_loop_event_in_the_window_not_those_merely_spanning_it(api):
     """A workflow signalled on Sep 1 and closed on Oct 20 (a swing trade, or a task decided
     weeks later) is in the cohort of a week holding either event, not of a week between."""
-    path = ev.write(tmp_path / "span.jsonl",
-                    ev.signal(workflow="wf-span", at="2026-09-01T10:00:00Z"),
-                    ev.closed("t-span", workflow="wf-span", at="2026-10-20T15:00:00Z"),
-                    ev.signal("MSFT", workflow="wf-inside", at="2026-09-17T10:00:00Z"))
-    assert msp("ingest", path).exit_code == 0
+    assert api.ingest([ev.signal(workflow="wf-span", at="2026-09-01T10:00:00Z"),
+                       ev.closed("t-span", workflow="wf-span", at="2026-10-20T15:00:00Z"),
+                       ev.signal("MSFT", workflow="wf-inside", at="2026-09-17T10:00:00Z")]).rejected == 0
 
     def cohort(date):
-        report = msp("conversion", "--cohort", "--days", "7", "--date", date, "--tz", "UTC", "--format", "json")
-        return report.json()["workflows"]
+        return api.conversion(cohort=True, days=7, date=date, tz="UTC").workflows
 
     # Sep 1 (the signal), Sep 14–20 (only wf-inside), Oct 15–21 (the close), Nov 14–20 (nothing)
     assert [cohort(d) for d in ("2026-09-03", "2026-09-20", "2026-10-21", "2026-11-20")] == [1, 1, 1, 0]

@@ -27,13 +27,11 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List alerts, newest first."""
-    from msp.engine.reports.alerts import list_alerts
-
     from ..render import render_rows
 
-    rows = list_alerts(app.database(), None if status == "all" else status, limit)
     render_rows(app.format, "Alerts", ["alert_id", "symbol", "condition", "level", "status", "occurred_at",
-                                       "triggered_at", "trigger_price"], rows, empty="No alerts yet.")
+                                       "triggered_at", "trigger_price"],
+                app.workspace.alerts_list(status=status, limit=limit), empty="No alerts yet.")
 
 
 @command.command("trigger")
@@ -43,13 +41,11 @@ def list_cmd(app, status, limit):
 @pass_app
 def trigger_cmd(app, alert_id, price, auto_log):
     """Mark an alert triggered at --price (once)."""
-    from msp.engine.actions.alerts import trigger
-
     from ..render import emit_result
 
-    result = trigger(app.database(), alert_id, price, auto_log=auto_log)
+    result = app.workspace.alerts_trigger(alert_id, price=price, auto_log=auto_log)
     text = f"alert {alert_id} triggered at {price:g}"
-    if "journal" in result:
-        text += (f"\njournal draft {result['journal']['journal_id']} "
-                 f"{'written' if result['journal']['created'] else 'already existed'}")
+    if result.journal is not None:
+        text += (f"\njournal draft {result.journal.journal_id} "
+                 f"{'written' if result.journal.created else 'already existed'}")
     emit_result(app.format, result, text)

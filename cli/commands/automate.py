@@ -37,53 +37,48 @@ def command(app, every, follow, poll_seconds, replay, since, all_workspaces, bat
       msp automate --follow              # sweep as events commit
       msp automate --replay --since 2026-11-01
     """
-    from msp.engine.automations.schedule_loop import run_every
-    from msp.engine.automations.runner import run_once
     from msp.engine.errors import UsageError
-    from msp.engine.timeparse import parse_since
+    from msp.engine.timeparse import replay_since
 
-    if replay and since is None:
-        raise UsageError("--replay needs --since TIMESTAMP")
-    if since is not None and not replay:
-        raise UsageError("--since is only used with --replay")
-    since_ts = parse_since(since) if since is not None else None
+    replay_since(replay, since)  # the same option checks as one sweep, before connecting
     if follow and (every or replay):
         raise UsageError("--follow cannot be combined with --every or --replay")
-    db = app.database()
+    ws = app.workspace
     if follow:
-        from msp.engine.automations.follow import follow as follow_events
         from msp.engine.stopping import stop_on_signals
 
         with stop_on_signals() as stop:
-            follow_events(db, _followed_renderer(app.format), batch_size=batch_size,
-                          all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
-                          on_notice=_notice)
+            ws.automate_follow(poll_seconds=poll_seconds, batch_size=batch_size, all_workspaces=all_workspaces,
+                               stop=stop, on_sweep=_followed_renderer(app.format), on_notice=_notice)
         return
     if every:
-        run_every(db, every, _stream_renderer(app.format), batch_size=batch_size, all_workspaces=all_workspaces,
-                  on_error=lambda message: click.echo(f"msp: {message}", err=True))
+        # the loop owns SIGTERM/SIGINT (finish the batch in hand, then exit), which is the
+        # command's business, not a library's: the API is one sweep, `Workspace.automate()`
+        from msp.engine.automations.schedule_loop import run_every
+
+        run_every(ws.db, every, _stream_renderer(app.format), batch_size=batch_size,
+                  all_workspaces=all_workspaces, on_error=lambda message: click.echo(f"msp: {message}", err=True))
         return
-    report = run_once(db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
-    _render(app, report)
+    _render(app, ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size))
 
 
-def _render(app, report) -> None:
-    from ..render import console, emit_csv, emit_json, safe_text, table
+def _render(app, result) -> None:
+    from ..render import console, emit_csv, emit_model, safe_text, table
 
     if app.format == "json":
-        emit_json(report.as_dict())
+        emit_model(result)
         return
-    counters = report.counters()
+    counters = result.model_dump(exclude={"skipped", "skipped_total"})
     if app.format == "csv":
         emit_csv(list(counters), [list(counters.values())])
         return
     out = console()
     out.print(table("Automation sweep", ["counter", "value"], list(counters.items())))
-    if report.skipped:
+    if result.skipped:
         out.print(table("Skipped", ["automation", "item", "reason"],
-                        [[s["automation"], safe_text(s["item"]), s["reason"]] for s in report.skipped]))
-        if report.skipped_total > len(report.skipped):
-            out.print(f"… and {report.skipped_total - len(report.skipped)} more skipped")
+                        [[s.automation, safe_text(s.item), s.reason] for s in result.skipped]))
+        if result.skipped_total > len(result.skipped):
+            out.print(f"… and {result.skipped_total - len(result.skipped)} more skipped")
 
 
 def _stream_renderer(fmt: str):

@@ -21,9 +21,6 @@ def command(app, days, cohort, day):
       msp conversion --days 30
       msp conversion --cohort --format json
     """
-    from msp.engine.reports.conversion import conversion
-
     from ..views import render_conversion
 
-    report = conversion(app.database(), days=days, cohort=cohort, date=day)
-    render_conversion(app.format, report)
+    render_conversion(app.format, app.workspace.conversion(days=days, cohort=cohort, date=day))

@@ -19,20 +19,21 @@ def command(app):
       msp demo
       msp demo --workspace demo --format json
     """
-    from msp.engine.demo import DEMO_DATE, run_demo
+    from msp.engine.demo import DEMO_DATE
 
-    from ..render import console, emit_json, refuse_csv
+    from ..render import console, emit_model, refuse_csv
     from ..views import presence_view, tasks_view, today_view
 
     refuse_csv(app.format, "demo", "it shows several reports; msp today, presence and tasks list each give CSV")
-    db = app.database()
-    result = run_demo(db)
+    ws = app.workspace
+    demo = ws.demo()
     if app.format == "json":
-        emit_json(result)
+        emit_model(demo)
         return
+    result = demo.model_dump()
     out = console()
     ingest, automate = result["ingest"], result["automate"]
-    out.print(f"msp demo — workspace {db.workspace}, example day {DEMO_DATE}", style="bold")
+    out.print(f"msp demo — workspace {ws.name}, example day {DEMO_DATE}", style="bold")
     out.print(f"ingested {ingest['ingested']} new events ({ingest['duplicates']} already there, "
               f"{ingest['rejected']} rejected); automations: {automate['auto_plans_created']} plans, "
               f"{automate['auto_alerts_created']} alerts, {automate['auto_journal_drafts_created']} journal drafts, "

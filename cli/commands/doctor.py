@@ -16,8 +16,6 @@ def command(app):
     Example:
       msp doctor
     """
-    from msp.engine.doctor import diagnose
-
     from ..render import render_record
 
-    render_record(app.format, "msp doctor", diagnose(app.database()))
+    render_record(app.format, "msp doctor", app.workspace.doctor())

@@ -37,14 +37,6 @@ def command():
     """
 
 
-def _workspace(app):
-    from msp.api import Workspace
-
-    workspace = Workspace(app.settings, migrate=False)
-    workspace._db = app.database()  # the command's connection: migrated, and named in error messages
-    return workspace
-
-
 def _callbacks():
     from msp.engine.ingest import IngestCallbacks
 
@@ -55,10 +47,10 @@ def _callbacks():
 
 
 def _finish(app, result, quiet: bool) -> None:
-    from ..render import emit_counts, emit_json
+    from ..render import emit_counts, emit_model
 
     if app.format == "json":
-        emit_json(result.model_dump(mode="json"))
+        emit_model(result)
     else:
         counts = {k: v for k, v in result.model_dump(mode="json").items() if k != "automations"}
         counts.update(result.automations or {})
@@ -87,9 +79,9 @@ def backtest(app, file, symbol, strategy, source_format, session_open, session_c
       msp import backtest fixtures/backtest_goog_sma.csv --symbol GOOG --strategy sma_cross \\
           --tz America/New_York --automate
     """
-    result = _workspace(app).import_backtest(file, symbol=symbol, strategy=strategy, source_format=source_format,
-                                             session_open=session_open, session_close=session_close,
-                                             automate=automate, callbacks=_callbacks())
+    result = app.workspace.import_backtest(file, symbol=symbol, strategy=strategy, source_format=source_format,
+                                           session_open=session_open, session_close=session_close,
+                                           automate=automate, callbacks=_callbacks())
     _finish(app, result, quiet)
 
 
@@ -114,8 +106,8 @@ def fills(app, file, broker, mapping, session_open, session_close, automate, qui
       msp import fills fixtures/ibkr_trades.csv --broker ibkr --tz America/New_York
       msp import fills fills.csv --broker generic --map 'symbol=Ticker,date=Day,time=At'
     """
-    result = _workspace(app).import_fills(file, broker=broker, map=mapping, session_open=session_open,
-                                          session_close=session_close, automate=automate, callbacks=_callbacks())
+    result = app.workspace.import_fills(file, broker=broker, map=mapping, session_open=session_open,
+                                        session_close=session_close, automate=automate, callbacks=_callbacks())
     _finish(app, result, quiet)
 
 
@@ -133,6 +125,6 @@ def tradingview(app, file, confidence, automate, quiet):
     Example:
       msp import tradingview /var/lib/tv-relay/alerts.jsonl --confidence 60
     """
-    result = _workspace(app).import_tradingview(file, confidence=confidence, automate=automate,
-                                                callbacks=_callbacks())
+    result = app.workspace.import_tradingview(file, confidence=confidence, automate=automate,
+                                              callbacks=_callbacks())
     _finish(app, result, quiet)

@@ -8,17 +8,19 @@ import sys
 
 import click
 
+from msp.engine.limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
+
 from ..context import pass_app
 
 
 @click.command("ingest")
 @click.argument("files", nargs=-1, required=True, metavar="FILE... | -")
 @click.option("--automate", is_flag=True, help="Run the automations right after the load.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 1_000_000),
+@click.option("--batch-size", default=DEFAULT_BATCH_LINES, show_default=True, type=click.IntRange(1, 1_000_000),
               help="Lines per committed batch.")
-@click.option("--max-line-bytes", default=1024 * 1024, show_default=True, type=click.IntRange(64, 2**30),
+@click.option("--max-line-bytes", default=DEFAULT_MAX_LINE_BYTES, show_default=True, type=click.IntRange(64, 2**30),
               help="Longest accepted line.")
-@click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
+@click.option("--max-depth", default=DEFAULT_MAX_DEPTH, show_default=True, type=click.IntRange(2, 1000),
               help="Deepest accepted nesting of objects and arrays.")
 @click.option("--follow", is_flag=True,
               help="Keep reading the FILEs as they grow (like tail -F) until SIGINT/SIGTERM.")
@@ -43,62 +45,55 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, follow,
       zcat events.jsonl.gz | msp ingest - --format json
       msp ingest --follow events.jsonl --automate   # a live stream
     """
-    from msp.engine.ingest import IngestCallbacks, check_sources, ingest
+    from msp.engine.ingest import IngestCallbacks
+    from msp.engine.sources import resolve_sources
 
     from ..render import emit_counts, issue_printer
 
-    check_sources(files)
-    db = app.database()
+    sources = resolve_sources(files)  # a missing file fails here, before anything is read
     if follow:  # no progress bar: a followed file has no end; lines are reported as they commit
         callbacks = IngestCallbacks(on_reject=issue_printer(), on_warning=issue_printer("warning"),
                                     on_conflict=issue_printer("conflict"))
-        _follow(app, db, files, callbacks, automate=automate, batch_size=batch_size, max_line_bytes=max_line_bytes,
+        _follow(app, files, callbacks, automate=automate, batch_size=batch_size, max_line_bytes=max_line_bytes,
                 max_depth=max_depth, flush_ms=flush_ms, from_start=from_start, quiet=quiet)
-    bar = _progress_bar(files) if sys.stderr.isatty() and app.format == "table" else None
+    bar = _progress_bar(sources) if sys.stderr.isatty() and app.format == "table" else None
     live = bar.console if bar is not None else None  # lines go above the bar, never glued to it
     callbacks = IngestCallbacks(on_reject=issue_printer(live=live), on_warning=issue_printer("warning", live),
                                 on_conflict=issue_printer("conflict", live))
     if bar is not None:
         callbacks.on_progress = lambda n: bar.update(bar.task_ids[0], advance=n)
     with bar or contextlib.nullcontext():
-        report = ingest(db, files, callbacks=callbacks, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start)
-    summary = report.counts()
-    if automate:
-        from msp.engine.automations.runner import run_once
-
-        sweep = run_once(db).as_dict()  # the same keys as `msp automate --format json`
-        if app.format != "json":  # flat formats get the count, the list is for JSON
-            del sweep["skipped"]
-        summary.update(sweep)
+        result = app.workspace.ingest(sources, automate=automate, batch_size=batch_size,
+                                      max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start,
+                                      callbacks=callbacks)
     # silent in cron: the table summary only on a terminal; rejects always go to stderr
+    summary = result if app.format == "json" else result.model_dump(exclude={"skipped"})  # the list is for JSON
     emit_counts(app.format, summary, plain=not quiet and sys.stdout.isatty())
-    sys.exit(1 if report.rejected else 0)
+    sys.exit(1 if result.rejected else 0)
 
 
-def _progress_bar(files):
+def _progress_bar(sources):
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    total = sum(os.path.getsize(f) for f in files if f != "-") or None
     from rich.console import Console
 
+    total = sum(os.path.getsize(s.path) for s in sources if s.path) or None
     bar = Progress(TextColumn("ingesting"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                    transient=True, console=Console(stderr=True, highlight=False))
     bar.add_task("ingest", total=total)
     return bar
 
 
-def _follow(app, db, files, callbacks, *, automate, batch_size, max_line_bytes, max_depth, flush_ms, from_start,
+def _follow(app, files, callbacks, *, automate, batch_size, max_line_bytes, max_depth, flush_ms, from_start,
             quiet):
     """``--follow``: tail the files until SIGINT/SIGTERM, then print the run's summary."""
-    from msp.engine.follow import follow
     from msp.engine.stopping import stop_on_signals
 
     from ..render import emit_counts
 
     with stop_on_signals() as stop:
-        report = follow(db, files, stop=stop, flush_ms=flush_ms, automate=automate, batch_lines=batch_size,
-                        max_line_bytes=max_line_bytes, max_depth=max_depth, callbacks=callbacks,
-                        from_start=from_start)
-    emit_counts(app.format, report.summary().model_dump(mode="json"), plain=not quiet and sys.stdout.isatty())
-    sys.exit(1 if report.ingest.rejected else 0)
+        summary = app.workspace.ingest_follow(files, automate=automate, flush_ms=flush_ms, batch_size=batch_size,
+                                              max_line_bytes=max_line_bytes, max_depth=max_depth,
+                                              from_start=from_start, stop=stop, callbacks=callbacks)
+    emit_counts(app.format, summary.model_dump(mode="json"), plain=not quiet and sys.stdout.isatty())
+    sys.exit(1 if summary.rejected else 0)

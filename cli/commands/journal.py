@@ -25,15 +25,11 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List journal entries, newest first."""
-    from msp.engine.reports.journal import list_entries
-
     from ..render import render_rows
 
-    rows = list_entries(app.database(), None if status == "all" else status, limit)
-    for row in rows:
-        row["tags"] = " ".join(row["tags"])
     render_rows(app.format, "Journal", ["journal_id", "status", "origin", "symbol", "side", "outcome",
-                                        "realized_pnl", "occurred_at", "tags"], rows, empty="No journal entries yet.")
+                                        "realized_pnl", "occurred_at", "tags"],
+                app.workspace.journal_list(status=status, limit=limit), empty="No journal entries yet.")
 
 
 @command.command("show")
@@ -41,15 +37,9 @@ def list_cmd(app, status, limit):
 @pass_app
 def show_cmd(app, journal_id):
     """One entry with its notes and coach enrichments."""
-    from msp.engine.reports.journal import show_entry
+    from ..render import render_record
 
-    from ..render import emit_json, render_record
-
-    entry = show_entry(app.database(), journal_id)
-    if app.format == "json":
-        emit_json(entry)
-        return
-    render_record(app.format, f"Journal {journal_id}", entry)
+    render_record(app.format, f"Journal {journal_id}", app.workspace.journal_show(journal_id))
 
 
 @command.command("auto-log")
@@ -57,10 +47,8 @@ def show_cmd(app, journal_id):
 @pass_app
 def auto_log_cmd(app, alert_id):
     """Write the draft journal entry of a triggered alert (once)."""
-    from msp.engine.actions.alerts import journal_auto_log
-
     from ..render import emit_result
 
-    result = journal_auto_log(app.database(), alert_id)
+    result = app.workspace.journal_auto_log(alert_id)
     emit_result(app.format, result,
-                f"journal draft {result['journal_id']} {'written' if result['created'] else 'already existed'}")
+                f"journal draft {result.journal_id} {'written' if result.created else 'already existed'}")

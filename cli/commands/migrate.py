@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from .. import context
 from ..context import pass_app
 from ..params import FiniteNumber
 
@@ -38,27 +37,24 @@ def command(app, check, offline, status, dry_run, lock_timeout, statement_timeou
       msp migrate --status --format json
       msp migrate --dry-run
     """
-    from msp.api import Workspace
-
     if sum((check, status, dry_run)) > 1:
         raise click.UsageError("choose one of --check, --status, --dry-run")
     if offline and not check:
         raise click.UsageError("--offline goes with --check")
-    ws = Workspace(app.settings, migrate=False)
-    try:
-        if not (check and offline):
-            context.last_database_url = ws.db.url  # for error messages (the embedded server's URL too)
-        if check:
-            _render_check(app.format, ws.migrate_check(offline=offline))
-        elif status:
-            _render_status(app.format, ws.migrate_status())
-        elif dry_run:
-            _render_dry_run(app.format, ws.migrate_dry_run())
-        else:
-            _render_migrate(app.format, ws.migrate(lock_timeout=lock_timeout, statement_timeout=statement_timeout,
-                                                   retries=retries))
-    finally:
-        ws.close()
+    ws = app.workspace
+    if not (check and offline):
+        # opened without the migrate-on-first-use (these apply nothing, or apply under their own
+        # timeouts); its URL names the database in error messages (the embedded server's too)
+        ws.database(migrate=False)
+    if check:
+        _render_check(app.format, ws.migrate_check(offline=offline))
+    elif status:
+        _render_status(app.format, ws.migrate_status())
+    elif dry_run:
+        _render_dry_run(app.format, ws.migrate_dry_run())
+    else:
+        _render_migrate(app.format, ws.migrate(lock_timeout=lock_timeout, statement_timeout=statement_timeout,
+                                               retries=retries))
 
 
 def _render_migrate(fmt, result) -> None:
@@ -66,14 +62,14 @@ def _render_migrate(fmt, result) -> None:
 
     text = "\n".join([f"applied {name}" for name in result.applied] + [f"migration level {result.level}"]) \
         if result.applied else f"up to date (migration level {result.level})"
-    emit_result(fmt, result.model_dump(mode="json"), text)
+    emit_result(fmt, result, text)
 
 
 def _render_check(fmt, report) -> None:
-    from ..render import emit_csv, emit_json
+    from ..render import emit_csv, emit_model
 
     if fmt == "json":
-        emit_json(report.model_dump(mode="json"))
+        emit_model(report)
     elif fmt == "csv":
         emit_csv(["file", "line", "rule", "severity", "message"],
                  ([f.file, f.line, f.rule, f.severity, f.message] for f in report.findings))
@@ -89,10 +85,10 @@ def _render_check(fmt, report) -> None:
 
 
 def _render_status(fmt, status) -> None:
-    from ..render import emit_json, render_rows
+    from ..render import emit_model, render_rows
 
     if fmt == "json":
-        emit_json(status.model_dump(mode="json"))
+        emit_model(status)
     else:
         rows = [m.model_dump() for m in status.migrations]
         render_rows(fmt, f"Migrations of {status.database}", ["version", "file", "state", "applied_at"], rows,
@@ -105,10 +101,10 @@ def _render_status(fmt, status) -> None:
 
 
 def _render_dry_run(fmt, plan) -> None:
-    from ..render import emit_json, safe_text
+    from ..render import emit_model, safe_text
 
     if fmt == "json":
-        emit_json(plan.model_dump(mode="json"))
+        emit_model(plan)
         return
     if not plan.statements:
         click.echo(f"nothing to apply (migration level {plan.level})")

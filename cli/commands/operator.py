@@ -31,28 +31,26 @@ def command(app, day, top, watch):
       msp operator --watch 5
       msp operator --format json
     """
-    from msp.engine.reports.operator import surface
-
     from ..operator_view import operator_view
-    from ..render import console, emit_json, refuse_csv
+    from ..render import console, emit_model, refuse_csv
 
     refuse_csv(app.format, "operator", "the surface is several tables; msp today, presence and tasks list each give CSV")
-    db = app.database()
+    ws = app.workspace
     out = console()
     if watch is None:
-        view = surface(db, day, top=top)
+        view = ws.operator(date=day, top=top)
         if app.format == "json":
-            emit_json(view)
+            emit_model(view)
         else:
-            out.print(operator_view(view))
+            out.print(operator_view(view.model_dump()))
         return
     if out.terminal and app.format == "table":
-        _watch_live(db, day, top, watch, surface, operator_view, out)
+        _watch_live(ws, day, top, watch, operator_view, out)
     else:
-        _watch_stream(db, day, top, watch, surface, operator_view, out, as_json=app.format == "json")
+        _watch_stream(ws, day, top, watch, operator_view, out, as_json=app.format == "json")
 
 
-def _refresh(db, date, top, surface, seconds):
+def _refresh(ws, date, top, seconds):
     """One refresh: (the surface, None), or (None, a notice) while the database is
     unreachable — the connection is closed so the next round opens a fresh one."""
     import datetime as dt
@@ -64,14 +62,14 @@ def _refresh(db, date, top, surface, seconds):
 
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     try:
-        return surface(db, date, top=top), f"updated {stamp} · refresh every {seconds:g}s · Ctrl-C to quit"
+        return ws.operator(date=date, top=top), f"updated {stamp} · refresh every {seconds:g}s · Ctrl-C to quit"
     except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
-        db.close()
-        message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
+        ws.close()
+        message = exc.message if isinstance(exc, DatabaseError) else database_error(exc, ws.url or "").message
         return None, f"⚠ database unreachable at {stamp}: {message} — retrying every {seconds:g}s"
 
 
-def _watch_live(db, date, top, seconds, surface, operator_view, out) -> None:
+def _watch_live(ws, date, top, seconds, operator_view, out) -> None:
     """Redraw in place until Ctrl-C; keep the last good screen, with a notice, while the
     database is unreachable, and reconnect by itself."""
     from rich.console import Group
@@ -83,9 +81,9 @@ def _watch_live(db, date, top, seconds, surface, operator_view, out) -> None:
     with Live(console=out.rich, screen=True, auto_refresh=False, transient=False) as live:
         try:
             while True:
-                view, notice = _refresh(db, date, top, surface, seconds)
+                view, notice = _refresh(ws, date, top, seconds)
                 if view is not None:
-                    last = operator_view(view)
+                    last = operator_view(view.model_dump())
                 live.update(Group(rich_text(notice, "dim" if view is not None else "bold yellow"),
                                   last if last is not None else rich_text("")), refresh=True)
                 time.sleep(seconds)
@@ -93,7 +91,7 @@ def _watch_live(db, date, top, seconds, surface, operator_view, out) -> None:
             pass
 
 
-def _watch_stream(db, date, top, seconds, surface, operator_view, out, as_json: bool) -> None:
+def _watch_stream(ws, date, top, seconds, operator_view, out, as_json: bool) -> None:
     """In a pipe: each refresh printed whole, as plain text under its notice line
     (a blank line between refreshes), or as one compact JSON object per line;
     an outage prints its notice on stderr and the stream goes on."""
@@ -103,15 +101,15 @@ def _watch_stream(db, date, top, seconds, surface, operator_view, out, as_json: 
 
     try:
         while True:
-            view, notice = _refresh(db, date, top, surface, seconds)
+            view, notice = _refresh(ws, date, top, seconds)
             if view is None:
                 sys.stderr.write(f"msp: {notice}\n")
                 sys.stderr.flush()
             elif as_json:
-                out.stream.write(to_json_line(view) + "\n")
+                out.stream.write(to_json_line(view.model_dump(mode="json")) + "\n")
             else:
                 out.print(notice)
-                out.print(operator_view(view))
+                out.print(operator_view(view.model_dump()))
                 out.stream.write("\n")
             out.stream.flush()
             time.sleep(seconds)

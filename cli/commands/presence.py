@@ -20,8 +20,6 @@ def command(app, top):
     Example:
       msp presence --top 5
     """
-    from msp.engine.reports.presence import presence
-
     from ..views import render_presence
 
-    render_presence(app.format, presence(app.database(), top=top))
+    render_presence(app.format, app.workspace.presence(top=top))

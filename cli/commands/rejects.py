@@ -25,14 +25,11 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List quarantined lines with their first error."""
-    from msp.engine.reports.rejects import list_rejects
-
     from ..render import render_rows
 
-    rows = list_rejects(app.database(), None if status == "all" else status, limit)
     render_rows(app.format, "Rejected lines",
-                ["reject_id", "source", "line_no", "path", "message", "error_count", "status"], rows,
-                empty="The quarantine is empty.")
+                ["reject_id", "source", "line_no", "path", "message", "error_count", "status"],
+                app.workspace.rejects_list(status=status, limit=limit), empty="The quarantine is empty.")
 
 
 @command.command("show")
@@ -40,11 +37,9 @@ def list_cmd(app, status, limit):
 @pass_app
 def show_cmd(app, reject_id):
     """One quarantined line: raw text and every error."""
-    from msp.engine.reports.rejects import show_reject
-
     from ..render import render_record
 
-    render_record(app.format, f"Rejected line {reject_id}", show_reject(app.database(), reject_id))
+    render_record(app.format, f"Rejected line {reject_id}", app.workspace.rejects_show(reject_id))
 
 
 @command.command("retry")
@@ -55,13 +50,8 @@ def retry_cmd(app, reject_ids, retry_all):
     """Re-validate quarantined lines and ingest the ones now valid."""
     import sys
 
-    from msp.engine.errors import UsageError
-    from msp.engine.actions.rejects import retry
-
     from ..render import emit_counts
 
-    if not reject_ids and not retry_all:
-        raise UsageError("name the reject ids to retry, or pass --all")
-    report = retry(app.database(), list(reject_ids) or None)
-    emit_counts(app.format, report.counts())
-    sys.exit(1 if report.still_rejected else 0)
+    result = app.workspace.rejects_retry(reject_ids, all=retry_all)
+    emit_counts(app.format, result)
+    sys.exit(1 if result.still_rejected else 0)

@@ -36,13 +36,9 @@ def command(app, week, month, date_from, date_to, by, rule_window, html_path):
       msp review --month 2026-11 --by strategy --format json
       msp review --from 2026-01-01 --to 2026-06-30 --html review.html
     """
-    from msp.api import Workspace
-
     from ..review_view import render_review
 
-    workspace = Workspace(app.settings, migrate=False)
-    workspace._db = app.database()  # the command's own connection (and its error reporting)
-    report = workspace.review(week=week, month=month, date_from=date_from, date_to=date_to, by=by,
+    report = app.workspace.review(week=week, month=month, date_from=date_from, date_to=date_to, by=by,
                               rule_window=rule_window, html=html_path)
     render_review(app.format, report)
     if html_path and app.format == "table":

@@ -23,24 +23,20 @@ def command():
 @pass_app
 def status_cmd(app):
     """Whether it is running, its pid, data directory and URL (never starts it)."""
-    from msp.api import Workspace
-
     from ..render import render_record
 
-    render_record(app.format, "Embedded server", Workspace(app.settings).server_status().model_dump(mode="json"))
+    render_record(app.format, "Embedded server", app.workspace.server_status())
 
 
 @command.command("stop")
 @pass_app
 def stop_cmd(app):
     """Stop it (a clean, fast shutdown); the next command that needs it starts it again."""
-    from msp.api import Workspace
-
     from ..render import render_record
 
-    result = Workspace(app.settings).server_stop()
+    result = app.workspace.server_stop()
     if app.format != "table":
-        render_record(app.format, "Embedded server", result.model_dump(mode="json"))
+        render_record(app.format, "Embedded server", result)
     elif result.stopped:
         click.echo(f"stopped the embedded PostgreSQL server (pid {result.pid}) in {result.data_dir}")
     else:

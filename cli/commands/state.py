@@ -23,11 +23,9 @@ def command():
 @pass_app
 def show_cmd(app):
     """Show the operator state."""
-    from msp.engine.reports.state import show_state
-
     from ..render import render_record
 
-    render_record(app.format, "Operator state", show_state(app.database()))
+    render_record(app.format, "Operator state", app.workspace.state_show())
 
 
 @command.command("set")
@@ -41,12 +39,9 @@ def show_cmd(app):
 @pass_app
 def set_cmd(app, focus, active_candidates, risk_environment, attention_score, mode, cognitive_load, timezone):
     """Set one or more fields of the operator state."""
-    from msp.engine.actions.state import set_state
-
     from ..render import render_record
 
-    candidates = ([c.strip() for c in active_candidates.split(",") if c.strip()]  # "" clears the list
-                  if active_candidates is not None else None)
-    state = set_state(app.database(), focus=focus, active_candidates=candidates, risk_environment=risk_environment,
-                      attention_score=attention_score, mode=mode, cognitive_load=cognitive_load, timezone=timezone)
+    state = app.workspace.state_set(focus=focus, active_candidates=active_candidates,
+                                    risk_environment=risk_environment, attention_score=attention_score, mode=mode,
+                                    cognitive_load=cognitive_load, timezone=timezone)
     render_record(app.format, "Operator state", state)

@@ -27,24 +27,20 @@ def command():
 @pass_app
 def list_cmd(app, status, limit):
     """List tasks: pending first, high priority first, oldest first."""
-    from msp.engine.reports.tasks import list_tasks, pending_count
+    from msp.engine.reports.tasks import pending_count
 
     from ..views import empty_queue_message, render_tasks
 
-    db = app.database()
-    tasks = list_tasks(db, status, limit)
-    empty = empty_queue_message(status, pending_count(db)) if not tasks and app.format == "table" else ""
+    ws = app.workspace
+    tasks = ws.tasks_list(status=status, limit=limit)
+    empty = empty_queue_message(status, pending_count(ws.db)) if not tasks and app.format == "table" else ""
     render_tasks(app.format, tasks, empty=empty)
 
 
-def _decide(app, task_id, verb):
-    from msp.engine.actions.tasks import decide
-
+def _render_decision(app, result):
     from ..render import emit_result
 
-    result = decide(app.database(), task_id, verb)
-    emit_result(app.format, {"task_id": task_id, "status": result.task["status"], "changed": result.changed,
-                             "message": result.message}, result.message)
+    emit_result(app.format, result, result.message)
 
 
 @command.command("accept")
@@ -52,7 +48,7 @@ def _decide(app, task_id, verb):
 @pass_app
 def accept_cmd(app, task_id):
     """Accept a pending task (writes a strategy.rule.applied event)."""
-    _decide(app, task_id, "accept")
+    _render_decision(app, app.workspace.tasks_accept(task_id))
 
 
 @command.command("reject")
@@ -60,4 +56,4 @@ def accept_cmd(app, task_id):
 @pass_app
 def reject_cmd(app, task_id):
     """Reject a pending task (writes a strategy.rule.applied event)."""
-    _decide(app, task_id, "reject")
+    _render_decision(app, app.workspace.tasks_reject(task_id))

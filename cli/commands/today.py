@@ -19,9 +19,6 @@ def command(app, day):
       msp today --tz America/New_York
       msp today --date 2026-11-20 --format json
     """
-    from msp.engine.reports.today import today
-
     from ..views import render_today
 
-    report = today(app.database(), day)
-    render_today(app.format, report)
+    render_today(app.format, app.workspace.today(date=day))

@@ -18,8 +18,6 @@ def command(app, ident):
     Example:
       msp trace wf-2026-11-20-aapl
     """
-    from msp.engine.reports.trace import trace
-
     from ..views import render_trace
 
-    render_trace(app.format, trace(app.database(), ident))
+    render_trace(app.format, app.workspace.trace(ident))

@@ -20,11 +20,11 @@ def command(app, files):
     Example:
       msp validate fixtures/bad_lines.jsonl
     """
-    from msp.engine.ingest import IngestCallbacks, validate_paths
+    from msp.engine.ingest import IngestCallbacks
 
     from ..render import emit_counts, issue_printer
 
-    report = validate_paths(files, callbacks=IngestCallbacks(on_reject=issue_printer(),
-                                                             on_warning=issue_printer("warning")))
-    emit_counts(app.format, report.counts())
-    sys.exit(1 if report.invalid else 0)
+    result = app.workspace.validate(files, callbacks=IngestCallbacks(on_reject=issue_printer(),
+                                                                     on_warning=issue_printer("warning")))
+    emit_counts(app.format, result)
+    sys.exit(1 if result.invalid else 0)

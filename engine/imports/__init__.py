@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from ..db import Database, workspace_transaction
 from ..errors import UsageError
-from ..ingest import STDIN, STDIN_SOURCE, IngestCallbacks, IngestReport, Ingestor, SourceRow, check_sources
+from ..ingest import IngestCallbacks, IngestReport, Ingestor, SourceRow
+from ..sources import STDIN, STDIN_SOURCE, check_path
 from ..reports.window import operator_zone
 from ..timeparse import zone
 from . import backtest, fills, ibkr, tradingview
@@ -122,7 +123,7 @@ def run_import(db: Database, request: ImportRequest, *, stdin: Optional[BinaryIO
 
 def _load(db: Database, request: ImportRequest, *, stdin: Optional[BinaryIO], callbacks: Optional[IngestCallbacks],
           batch_lines: Optional[int]) -> ImportOutcome:
-    check_sources([request.path])
+    check_path(request.path)
     if request.session_close <= request.session_open:
         raise UsageError("--session-close must be after --session-open")
     if not request.tz:
