@@ -1,7 +1,7 @@
 """``msp automate --follow``: sweep whenever new events commit.
 
 Every statement that stores events notifies channel ``msp_events`` with its
-workspace (a trigger of migrations/013, delivered at commit).  The follower
+workspace (a trigger of migrations/014_ingest_checkpoints.sql, delivered at commit).  The follower
 LISTENs on a connection of its own and sweeps when its workspace (any, with
 ``all_workspaces``) is named; a sweep every ``poll_seconds`` is the safety net.
 Through a pooler in transaction mode (PgBouncer) LISTEN is accepted but
