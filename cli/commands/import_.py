@@ -52,7 +52,8 @@ def _finish(app, result, quiet: bool) -> None:
     if app.format == "json":
         emit_model(result)
     else:
-        counts = {k: v for k, v in result.model_dump(mode="json").items() if k != "automations"}
+        counts = {k: v for k, v in result.model_dump(mode="json").items()
+                  if k != "automations" and v is not None}  # no "tz None" when no zone was needed
         counts.update(result.automations or {})
         emit_counts(app.format, counts, plain=not quiet and sys.stdout.isatty())
     sys.exit(1 if result.rejected else 0)
