@@ -8,6 +8,7 @@ import hashlib
 import shlex
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -431,13 +432,14 @@ def test_an_upgraded_database_has_the_catalog_of_a_new_one(fresh_database, serve
         assert index_flags(c, "workflow_events_close_seq_idx") == (False, True)
         migrate(c)
         upgraded = catalog_snapshot(c)
-    fresh = make_database(server_url, "msp_fresh_for_compare")
+    fresh_name = f"msp_fresh_for_compare_{uuid.uuid4().hex[:8]}"  # no collision with another run on the server
+    fresh = make_database(server_url, fresh_name)
     try:
         migrated_to(fresh, LATEST)
         with psycopg.connect(fresh) as c:
             assert catalog_snapshot(c) == upgraded
     finally:
-        drop_database(server_url, "msp_fresh_for_compare")
+        drop_database(server_url, fresh_name)
 
 
 # -- no-transaction files ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -80,8 +81,10 @@ def two_workspaces(tmp_path_factory, server_url):
     from servers import migrated
 
     tmp = tmp_path_factory.mktemp("iso")
-    shared = migrated(make_database(server_url, "msp_iso_shared"))
-    alone = migrated(make_database(server_url, "msp_iso_alone"))
+    suffix = uuid.uuid4().hex[:8]  # runs against one server at once (CI passes, helpers) must not collide
+    shared_name, alone_name = f"msp_iso_shared_{suffix}", f"msp_iso_alone_{suffix}"
+    shared = migrated(make_database(server_url, shared_name))
+    alone = migrated(make_database(server_url, alone_name))
     hostile = tmp / "hostile.jsonl"
     ev.write(hostile, *hostile_events())
     quarantined = tmp / f"evil{ESCAPE_PAYLOADS[1]}.jsonl"  # a file name and a bad line that are attacks too
@@ -92,8 +95,8 @@ def two_workspaces(tmp_path_factory, server_url):
     load(shared, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
     load(alone, "alpha", FIXTURES / "trading_day.jsonl", FIXTURES / "bad_lines.jsonl")
     yield shared, alone
-    drop_database(server_url, "msp_iso_shared")
-    drop_database(server_url, "msp_iso_alone")
+    drop_database(server_url, shared_name)
+    drop_database(server_url, alone_name)
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=lambda c: " ".join(c))

@@ -4,6 +4,8 @@ session state — no advisory lock or setting is left on a pooled server connect
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 
 from msp.engine.migrations import load_migrations, migrate
@@ -11,7 +13,7 @@ from support import drop_database, invoke, make_database, swap_dbname
 
 
 def test_an_upgrade_through_the_pool_builds_concurrently_and_leaves_nothing_behind(server_url, bouncer):
-    name = "msp_pool_upgrade"
+    name = f"msp_pool_upgrade_{uuid.uuid4().hex[:8]}"  # no collision with another run on the server
     direct = make_database(server_url, name)
     try:
         with psycopg.connect(direct, autocommit=True) as c:
