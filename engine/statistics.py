@@ -54,20 +54,20 @@ def _name(table: str) -> str:
     return table.split(" ", 1)[0]
 
 
-def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -> bool:
+def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -> frozenset:
     """ANALYZE those of ``tables`` whose statistics are stale (inside the
     caller's transaction, as the login role: only a table's owner may);
-    ``added``: the rows the caller just wrote to them.  False when the login
-    role may not."""
+    ``added``: the rows the caller wrote to them since it last asked.  The
+    names of the tables analyzed (none when the login role may not)."""
     stale = {row[0] for row in conn.execute(query("statistics.stale"),
                                             {"tables": [_name(t) for t in tables], "added": added}).fetchall()}
     if not stale:  # the usual answer before each batch of a catch-up: no savepoint or role switch for it
-        return True
+        return frozenset()
     try:
         with as_login_role(conn):
             for table in tables:
                 if _name(table) in stale:
                     conn.execute(compose("statistics.analyze", table=table))  # the constants above, never input
-        return True
+        return frozenset(stale)
     except psycopg.errors.InsufficientPrivilege:
-        return False
+        return frozenset()

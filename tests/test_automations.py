@@ -419,6 +419,40 @@ def test_a_bulk_load_and_a_catch_up_sweep_refresh_the_planner_statistics(fresh_d
     assert analyzed() == after_sweep
 
 
+def test_a_catch_up_beside_a_larger_workspace_teaches_the_planner_that_workspace(fresh_database, tmp_path,
+                                                                                 monkeypatch):
+    """A desk's new trader catching up beside another's history never doubles a
+    shared table, so doubling alone never refreshed the statistics: the planner,
+    sure the new workspace held a row or two, walked all of its rows for each
+    look-up (one batch of a 150,000-event catch-up ran for over ten minutes).  The
+    sweep also refreshes a table once it has added a twentieth of its rows.
+    (A backlog of 1,000 counts as a catch-up here, to keep the test small.)"""
+    import sys
+
+    from msp.engine import statistics
+    from support import ROOT, invoke
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import workload
+
+    monkeypatch.setattr(statistics, "BULK_ROWS", 1_000)
+    for workspace, lines, seed in (("big", 6_000, 3), ("new", 1_500, 5)):
+        path = tmp_path / f"{workspace}.jsonl"
+        workload.write_jsonl(path, lines, prefix=workspace, seed=seed)
+        base = ["--database-url", fresh_database, "--workspace", workspace, "--format", "json"]
+        assert invoke(base + ["ingest", str(path)]).exit_code == 0
+        assert invoke(base + ["automate", "--batch-size", "300"]).exit_code == 0
+
+    with psycopg.connect(fresh_database) as c:
+        known = dict(c.execute("SELECT tablename, most_common_vals::text::text[] FROM pg_stats "
+                               "WHERE attname = 'workspace' AND tablename IN ('positions', 'journal_entries', "
+                               "'closed_trades', 'alerts', 'coach_tasks')").fetchall())
+    # the look-up tables during the sweep, the reports' tables at its end
+    assert known.keys() == {"positions", "journal_entries", "closed_trades", "alerts", "coach_tasks"}
+    for table, workspaces in known.items():
+        assert set(workspaces) == {"big", "new"}, table
+
+
 def _plan_nodes(node):
     yield node
     for child in node.get("Plans", []):
