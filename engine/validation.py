@@ -12,8 +12,10 @@ hygiene, every rule about content lives in ``schemas/``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Optional
 
 import orjson
@@ -23,6 +25,12 @@ from .schemas import SchemaSet, TypeSchemas, schema_set
 
 ROOT = ""  # the JSON pointer of the whole document
 _NON_FINITE = re.compile(rb"(?<![\"\w])(-?Infinity|NaN)(?![\"\w])")
+# A number a float may not hold exactly: 16 or more digits (a point between them
+# counts too) or a 3-digit exponent.  Only such lines — rare — are parsed again
+# exactly (``exact_loads``); a string that merely looks like one costs that parse.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15}|[eE][-+]?[0-9]{3}")
+NUMERIC_MAX_SCALE = 16383  # digits after the point PostgreSQL's numeric (jsonb's numbers) holds
+NUMERIC_MAX_DIGITS = 131072  # digits before the point
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Checked:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     truncated: bool = False  # the raw line kept is only the head of an over-long line
+    exact: bool = False  # ``event`` holds numbers a float cannot (ints beyond 64 bits, Decimals)
 
     @property
     def ok(self) -> bool:
@@ -57,11 +66,67 @@ def pointer(parts) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def derive_event_id(event: dict) -> str:
+def derive_event_id(event: dict, exact: bool = False) -> str:
     """A deterministic id for an event without one: a hash of its canonical form,
-    so the same line (whatever its key order or spacing) always gets the same id."""
-    canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+    so the same line (whatever its key order or spacing) always gets the same id.
+    An event whose numbers a float holds hashes as it always did; an ``exact`` one
+    (numbers kept as given) hashes its exact canonical text, so lines differing in
+    a 23rd digit get different ids."""
+    canonical = _canonical(event).encode() if exact else orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
     return "h:" + hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def _int(text: str):
+    return int(text) if len(text) < 4000 else Decimal(text)  # Python refuses int() of 4,300+ digits
+
+
+def exact_loads(raw) -> Any:
+    """JSON with every number exactly as written (int, or Decimal for the rest)."""
+    return json.loads(raw, parse_float=Decimal, parse_int=_int)
+
+
+def _canonical(value) -> str:
+    """Sorted keys, no spaces, numbers by value (1.10 and 1.1 alike, as jsonb compares them)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(orjson.dumps(k).decode() + ":" + _canonical(value[k]) for k in sorted(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, Decimal) or (type(value) is int):
+        return str(Decimal(value).normalize())
+    return orjson.dumps(value).decode()
+
+
+def _lossless(fast: Any, exact: Any) -> bool:
+    """Did orjson's parse (``fast``) keep every number of ``exact``?"""
+    if isinstance(exact, dict):
+        return all(_lossless(fast[k], v) for k, v in exact.items())
+    if isinstance(exact, list):
+        return all(_lossless(f, v) for f, v in zip(fast, exact))
+    if isinstance(exact, Decimal):
+        return type(fast) is float and Decimal(repr(fast)) == exact
+    if type(exact) is int:
+        return type(fast) is int and fast == exact
+    return True
+
+
+def _unstorable_number(value: Any, path: list) -> Optional[list]:
+    """Where a number lies beyond PostgreSQL's numeric (too many digits before or after the point)."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, Decimal):
+        sign, digits, exponent = value.as_tuple()
+        if -exponent > NUMERIC_MAX_SCALE or len(digits) + exponent > NUMERIC_MAX_DIGITS:
+            return path
+        return None
+    else:
+        return None
+    for k, v in items:
+        found = _unstorable_number(v, path + [k])
+        if found is not None:
+            return found
+    return None
 
 
 def _too_deep(value: Any, limit: int) -> Optional[list]:
@@ -119,6 +184,13 @@ def _schema_message(error) -> str:
         return "must not be blank"
     if error.validator in ("pattern", "format") and error.schema.get("description"):
         return f"{error.instance!r} is not valid here: {error.schema['description']}"
+    if error.validator == "format" and error.validator_value == "date-time":
+        return (f"{error.instance!r} is not a date-time msp can store and read back (RFC 3339 with an offset, "
+                "in UTC between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z)")
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return f"too long: {len(error.instance)} characters, at most {error.validator_value}"
+    if error.validator == "not" and error.schema.get("description"):
+        return f"{error.instance!r} is not allowed here: {error.schema['description']}"
     if error.validator == "additionalProperties" and not error.path:
         return error.message.replace("Additional properties", "unknown top-level key(s)")
     return error.message
@@ -172,15 +244,28 @@ class LineChecker:
             nul = _nul_path(event, [])
             if nul is not None:
                 return Checked(errors=[Problem(pointer(nul), "the NUL character (\\u0000) cannot be stored")])
+        exact = False
+        if _LONG_NUMBER.search(raw) is not None:
+            precise = exact_loads(raw)
+            if not _lossless(event, precise):  # keep the numbers as written, not as floats
+                event, exact = precise, True
+                big = _unstorable_number(event, [])
+                if big is not None:
+                    return Checked(errors=[Problem(pointer(big), "number out of the range PostgreSQL stores "
+                                                   f"(at most {NUMERIC_MAX_DIGITS} digits before the point "
+                                                   f"and {NUMERIC_MAX_SCALE} after)")])
         event_type, version = event.get("event_type"), event.get("event_version")
         # only a string type and an integer version can name a schema (a list would not even hash)
         key = (event_type, version) if type(event_type) is str and type(version) is int else None
-        fast = self._fast.get(key) if key is not None else None
-        if fast is None or not fast.is_valid(event):
+        fast = self._fast.get(key) if key is not None and not exact else None
+        if exact or fast is None or not fast.is_valid(event):
             errors = self.explain(event)
+            if not errors and not exact and fast is not None:
+                # the two validators disagree: the compiled one decides, as on the hot path
+                errors = [Problem(ROOT, "does not match its schema")]
             if errors:
                 return Checked(errors=errors)
-        result = Checked(event=event)
+        result = Checked(event=event, exact=exact)
         warn = self._warns.get(key) if key is not None else None
         if warn is not None and not warn.is_valid(event):
             ts = self.schemas.get(*key)
@@ -189,7 +274,7 @@ class LineChecker:
                                for p in _schema_problems(self.schemas.warnings_validator(ts), event)]
         event_id = event.get("event_id")
         if event_id is None:
-            result.event_id, result.derived_id = derive_event_id(event), True
+            result.event_id, result.derived_id = derive_event_id(event, exact), True
         else:
             result.event_id = event_id
         return result
