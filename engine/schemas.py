@@ -63,7 +63,11 @@ def ecma_pattern(pattern: str) -> "re.Pattern":
 # "format": "date-time" is RFC 3339 with an offset whose instant, in UTC, lies in
 # 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z: what PostgreSQL stores *and* every
 # report can read back as a Python datetime (9999-12-31T23:59:59-14:00 is in the
-# year 10000 in UTC).  Both validators use this one definition.
+# year 10000 in UTC).  The reference validator uses this definition; the compiled
+# one keeps its built-in date-time (a Python callback per field would triple the
+# hot path's cost), so LineChecker sends a line that could hold an instant outside
+# that range — one naming the first or last day, or with \u-escaped digits — to the
+# reference validator (engine/validation.py ``LineChecker.check``).
 _RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
                       r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))")
 
@@ -95,6 +99,25 @@ def is_date_time(value: Any) -> bool:
     return True
 
 
+def date_time_paths(schema: Any, path: tuple = ()) -> Optional[list]:
+    """The property paths of a schema's ``"format": "date-time"`` fields, or None when
+    one sits where a plain path cannot name it (in an array, a combinator, a $ref)."""
+    if not isinstance(schema, dict):
+        return []
+    paths = [path] if schema.get("format") == "date-time" else []
+    for key, sub in schema.items():
+        if key == "properties":
+            for name, prop in sub.items():
+                found = date_time_paths(prop, path + (name,))
+                if found is None:
+                    return None
+                paths += found
+        elif key not in ("format", "description", "title", "type", "pattern", "enum", "const", "required",
+                         "examples", "default") and "date-time" in json.dumps(sub):
+            return None
+    return paths
+
+
 def _ecma_pattern_keyword(validator, pattern, instance, schema):
     if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
@@ -112,7 +135,6 @@ def _format_checker(cls):
     return checker
 
 
-FORMATS = {"date-time": is_date_time}  # jsonschema-rs: msp's date-time replaces the built-in one
 
 
 @dataclass
@@ -128,6 +150,7 @@ class TypeSchemas:
     warnings_schema: Optional[dict] = None
     warnings_validator: Any = None  # reference (lists the warnings)
     warnings_fast: Any = None  # compiled yes/no
+    date_times: Optional[list] = None  # paths of the date-time fields (None: not all nameable)
 
 
 @dataclass
@@ -169,9 +192,13 @@ class SchemaSet:
                     {"properties": {"payload": {"$ref": payload["$id"]}}},
                 ],
             }
+            envelope_times = date_time_paths(envelope)
+            payload_times = date_time_paths(payload)
             schema_set.types[(event_type, version)] = TypeSchemas(
                 event_type, version, payload, event_schema,
                 warnings_schema=warnings.get((event_type, version)),
+                date_times=(None if envelope_times is None or payload_times is None
+                            else envelope_times + [("payload",) + p for p in payload_times]),
             )
         return schema_set
 
@@ -204,7 +231,7 @@ class SchemaSet:
     def fast_validator(self, ts: TypeSchemas):
         if ts.fast is None:
             ts.fast = jsonschema_rs.validator_for(
-                ts.event_schema, registry=self._rs_registry, validate_formats=True, formats=FORMATS
+                ts.event_schema, registry=self._rs_registry, validate_formats=True
             )
         return ts.fast
 
@@ -234,7 +261,7 @@ class SchemaSet:
             return None
         if ts.warnings_fast is None:
             ts.warnings_fast = jsonschema_rs.validator_for(ts.warnings_schema, registry=self._rs_registry,
-                                                           validate_formats=True, formats=FORMATS)
+                                                           validate_formats=True)
         return ts.warnings_fast
 
 
