@@ -245,6 +245,7 @@ class TraceReport(Result):
     workflow_id: str
     events: int
     roots: list[TraceNode]
+    cycle_breaks: list[str] = []  # events whose parent links formed a cycle: shown as roots, the link cut
 
 
 class SourceRow(Result):

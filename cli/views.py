@@ -314,7 +314,10 @@ def _label(node: dict):
 def trace_view(report: dict):
     from rich.tree import Tree
 
-    tree = Tree(_text(f"workflow {report['workflow_id']} ({report['events']} events)", "bold"))
+    title = f"workflow {report['workflow_id']} ({report['events']} events)"
+    if report.get("cycle_breaks"):
+        title += f" — parent links form a cycle, cut above {', '.join(report['cycle_breaks'])}"
+    tree = Tree(_text(title, "bold"))
 
     def add(parent, node):
         branch = parent.add(_label(node))

@@ -22,7 +22,7 @@ TZ_VAR = "MSP_TZ"
 FORMAT_VAR = "MSP_FORMAT"
 DEFAULT_WORKSPACE = "default"
 FORMATS = ("table", "json", "csv")
-WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+WORKSPACE_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: "$" would let a trailing newline through
 
 
 class Settings(BaseModel):
@@ -36,7 +36,7 @@ class Settings(BaseModel):
     @field_validator("workspace")
     @classmethod
     def _workspace_name(cls, value: str) -> str:
-        if not WORKSPACE_PATTERN.match(value):
+        if not WORKSPACE_PATTERN.fullmatch(value):
             raise ValueError("workspace names are 1-64 characters of letters, digits and _ . : -")
         return value
 
@@ -62,7 +62,8 @@ def resolve_settings(
     try:
         settings = Settings(
             database_url=database_url or None,
-            workspace=workspace or env.get(WORKSPACE_VAR) or DEFAULT_WORKSPACE,
+            # an explicit --workspace "" is refused, not read as "default"; an empty variable is unset
+            workspace=workspace if workspace is not None else (env.get(WORKSPACE_VAR) or DEFAULT_WORKSPACE),
             tz=tz or env.get(TZ_VAR) or None,
             format=format or env.get(FORMAT_VAR) or "table",
         )

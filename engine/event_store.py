@@ -29,6 +29,12 @@ import psycopg
 
 from .db import login_role_transaction
 from .sql import compose, query
+from .validation import exact_loads
+
+# What the database says of a line it will not store (class 22 data, 23 integrity,
+# 54 program limits such as an index row too large): that line is quarantined.
+# Anything else — the connection, above all — fails the batch and the command.
+REFUSED = (psycopg.DataError, psycopg.IntegrityError, psycopg.errors.ProgramLimitExceeded)
 
 NULL = b"\\N"
 
@@ -67,6 +73,7 @@ class StagedBatch:
     workspace: str = ""
     rows: dict = field(default_factory=dict)  # event_id → StagedRow, in input order
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
+    repeat_rows: dict = field(default_factory=dict)  # line_no → StagedRow of a repeat
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
     warnings: list = field(default_factory=list)  # (line_no, event_id, [Problem]): told once the line is stored
     bytes_read: int = 0
@@ -75,19 +82,31 @@ class StagedBatch:
     _fields: tuple = field(default=(), repr=False)  # the workspace and source as COPY fields
 
     def add_event(self, line_no: int, event_id: str, derived: bool, raw: bytes, event: dict,
-                  source_raw: Optional[bytes] = None) -> None:
+                  source_raw: Optional[bytes] = None, exact: bool = False) -> None:
         """``raw`` is the event's JSON as read; ``source_raw`` the input it was made from when
-        that is not JSON (an imported CSV row), kept by the quarantine if the database refuses it."""
+        that is not JSON (an imported CSV row), kept by the quarantine if the database refuses it.
+        ``exact``: the event's numbers are Decimals or big ints (validation.exact_loads), so a
+        derived id's body is the line itself with the id put in front, never a float's rounding."""
+        if derived:
+            body = (b'{"event_id":' + orjson.dumps(event_id) + b"," + raw.lstrip()[1:] if exact
+                    else orjson.dumps({**event, "event_id": event_id}))
+        else:
+            body = raw
         first = self.rows.get(event_id)
         if first is not None:
             # two derived ids are equal only for equal content; otherwise compare the documents
-            same = (derived and first.derived) or orjson.loads(first.body) == event
+            # exactly (every digit, as jsonb compares them: a float would merge 1e22+1 with 1e22)
+            same = (derived and first.derived) or exact_loads(first.body) == exact_loads(body)
             self.repeats.append((line_no, event_id, same))
+            # kept so that it can stand in for the first if the database refuses that one
+            self.repeat_rows[line_no] = self._row(line_no, event_id, derived, body, event, raw, source_raw)
             return
+        self.rows[event_id] = self._row(line_no, event_id, derived, body, event, raw, source_raw)
+
+    def _row(self, line_no, event_id, derived, body, event, raw, source_raw) -> "StagedRow":
         if not self._fields:
             self._fields = (copy_text(self.workspace), copy_text(self.source))
         workspace, source = self._fields
-        body = orjson.dumps({**event, "event_id": event_id}) if derived else raw
         correlation = event["correlation"]
         actor = event.get("actor")
         entity = event.get("entity")
@@ -96,13 +115,12 @@ class StagedBatch:
             symbol = event["payload"].get("symbol")
             symbol = symbol if type(symbol) is str else None
         row = b"\t".join((
-            workspace, event_id.encode(), event["event_type"].encode(),
-            b"%d" % event["event_version"], event["occurred_at"].encode(),
+            workspace, copy_text(event_id), copy_text(event["event_type"]),
+            b"%d" % event["event_version"], copy_text(event["occurred_at"]),
             copy_text(correlation["workflow_id"]), copy_text(correlation.get("parent_event_id")),
             actor["actor_type"].encode() if actor else b"user", copy_text(symbol), copy_text(body),
             source, b"%d\n" % line_no))
-        self.rows[event_id] = StagedRow(line_no, event_id, derived, body, row,
-                                        raw if source_raw is None else source_raw)
+        return StagedRow(line_no, event_id, derived, body, row, raw if source_raw is None else source_raw)
 
     @property
     def staged(self) -> int:
@@ -231,37 +249,72 @@ def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
                 after(conn, result)
         result.conflicts.sort()
         return result
-    except (psycopg.DataError, psycopg.IntegrityError):  # a line the database refuses (class 22 or 23)
-        pass  # fall through to the row-by-row path
-    return _write_row_by_row(conn, workspace, batch, after)
+    except REFUSED:  # a line the database refuses
+        pass  # fall through to the careful path
+    return _write_careful(conn, workspace, batch, after)
 
 
-def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after=None) -> WriteResult:
+def _refusal(exc: psycopg.Error) -> str:
+    return "refused by the database: " + (exc.diag.message_primary or str(exc)).splitlines()[0]
+
+
+def _store(conn, workspace: str, rows: list, result: WriteResult, refused: list) -> None:
+    """Store ``rows`` (new ones COPYed, stored ones compared); a set the database
+    refuses is halved until the refused rows stand alone: a few COPYs per bad
+    row, never one statement per row."""
+    try:
+        with conn.transaction():  # a savepoint
+            existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
+            new = [r for r in rows if r.event_id not in existing]
+            if new:
+                _copy(conn, new)
+    except REFUSED as exc:
+        if len(rows) == 1:
+            refused.append((rows[0], _refusal(exc)))
+            return
+        middle = len(rows) // 2
+        _store(conn, workspace, rows[:middle], result, refused)
+        _store(conn, workspace, rows[middle:], result, refused)
+        return
+    result.ingested += len(new)
+    dups = [r for r in rows if r.event_id in existing]
+    result.duplicates += len(dups)
+    result.stored_duplicates += len(dups)
+    result.duplicate_lines.extend(r.line_no for r in dups)
+    result.not_stored.update(r.event_id for r in dups)
+    result.conflicts.extend(conflicts)
+
+
+def _write_careful(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after=None) -> WriteResult:
+    """The batch again, each row the database refuses quarantined alone with its message;
+    a later line of the batch with a refused line's event id stands in for it."""
     result = WriteResult()
     with login_role_transaction(conn, workspace):
         lock_writers(conn, workspace)
-        result.duplicates += len(batch.repeats)
-        result.duplicate_lines.extend(line_no for line_no, _event_id, _same in batch.repeats)
-        result.conflicts.extend((line_no, event_id) for line_no, event_id, same in batch.repeats if not same)
-        for row in batch.rows.values():
-            try:
-                with conn.transaction():  # a savepoint per row: this path is rare
-                    existing, conflicts = _existing_and_conflicts(conn, workspace, [row])
-                    if existing:
-                        result.duplicates += 1
-                        result.duplicate_lines.append(row.line_no)
-                        result.conflicts.extend(conflicts)
-                        result.not_stored.add(row.event_id)
-                    else:
-                        _copy(conn, [row])
-                        result.ingested += 1
-            except psycopg.OperationalError:
-                raise  # the connection, not the line: nothing is committed, the command exits 3
-            except psycopg.Error as exc:
-                message = (exc.diag.message_primary or str(exc)).splitlines()[0]
-                problems = [{"path": "", "message": f"refused by the database: {message}"}]
-                result.late_rejects.append((row.line_no, row.raw, False, problems))
-                result.not_stored.add(row.event_id)
+        refused: list = []
+        _store(conn, workspace, list(batch.rows.values()), result, refused)
+        open_ids = {row.event_id for row, _message in refused}
+        stand_in: dict = {}  # event id → the repeat stored in place of a refused first line
+        for line_no, event_id, same in batch.repeats:
+            if event_id in open_ids:
+                tried: list = []
+                _store(conn, workspace, [batch.repeat_rows[line_no]], result, tried)
+                if tried:
+                    refused.extend(tried)
+                else:
+                    open_ids.discard(event_id)
+                    stand_in[event_id] = batch.repeat_rows[line_no]
+                continue
+            result.duplicates += 1
+            result.duplicate_lines.append(line_no)
+            if event_id in stand_in:
+                same = exact_loads(stand_in[event_id].body) == exact_loads(batch.repeat_rows[line_no].body)
+            if not same:
+                result.conflicts.append((line_no, event_id))
+        for row, message in refused:
+            result.late_rejects.append((row.line_no, row.raw, False, [{"path": "", "message": message}]))
+            result.not_stored.add(row.event_id)
+        result.late_rejects.sort(key=lambda r: r[0])
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:
             after(conn, result)
@@ -274,7 +327,7 @@ def append_event(conn: psycopg.Connection, workspace: str, event: dict, source: 
     schemas.  Takes the writer lock; True if it was new."""
     from .validation import LineChecker
 
-    checked = LineChecker().check(orjson.dumps(event))
+    checked = LineChecker().check_own(event)  # its id is in msp's own namespace, refused to input
     if checked.errors:
         problems = "; ".join(f"{p.path}: {p.message}" for p in checked.errors)
         raise ValueError(f"msp built an invalid {event.get('event_type')} event: {problems}")

@@ -327,7 +327,7 @@ class Ingestor:
         if checked.errors:
             batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
         else:
-            batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event)
+            batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event, exact=checked.exact)
             if checked.warnings:  # told once the batch commits, if this line stored its event
                 batch.warnings.append((line_no, checked.event_id, checked.warnings))
 

@@ -11,6 +11,7 @@ error of a rejected event.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -29,6 +30,113 @@ EVENT_FILE = re.compile(r"^(?P<type>[a-z_.]+)\.v(?P<version>[0-9]+)\.schema\.jso
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
+# -- how msp reads two keywords (the one place): ----------------------------
+# "pattern" is an ECMA-262 regular expression (JSON Schema's dialect), where "$"
+# is the end of the string; in Python's re it also matches before a trailing
+# newline, so the reference validator translates each pattern once.
+def ecma_pattern(pattern: str) -> "re.Pattern":
+    """``pattern`` (ECMA-262) as a Python regex with ECMA's anchors and ASCII ``\\d``/``\\w``."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt == "d":
+                out.append("0-9" if in_class else "[0-9]")
+            elif nxt == "w":
+                out.append("A-Za-z0-9_" if in_class else "[A-Za-z0-9_]")
+            else:
+                out.append(ch + nxt)
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            ch = r"\Z"
+        out.append(ch)
+        i += 1
+    return re.compile("".join(out))
+
+
+# "format": "date-time" is RFC 3339 with an offset whose instant, in UTC, lies in
+# 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z: what PostgreSQL stores *and* every
+# report can read back as a Python datetime (9999-12-31T23:59:59-14:00 is in the
+# year 10000 in UTC).  The reference validator uses this definition; the compiled
+# one keeps its built-in date-time (a Python callback per field would triple the
+# hot path's cost), so LineChecker sends a line that could hold an instant outside
+# that range — one naming the first or last day, or with \u-escaped digits — to the
+# reference validator (engine/validation.py ``LineChecker.check``).
+_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+                      r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))")
+
+
+def is_date_time(value: Any) -> bool:
+    """The msp meaning of ``"format": "date-time"`` (True for non-strings: type is another keyword)."""
+    if type(value) is not str:
+        return True
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(m[k]) for k in range(1, 7))
+    try:
+        local = dt.datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return False
+    if second > 60:
+        return False
+    if m[8] is None:
+        return True
+    off_h, off_m = int(m[9]), int(m[10])
+    if off_h > 23 or off_m > 59:
+        return False
+    offset = dt.timedelta(hours=off_h, minutes=off_m)
+    try:
+        local - offset if m[8] == "+" else local + offset  # the instant in UTC, within datetime's years 1..9999
+    except OverflowError:
+        return False
+    return True
+
+
+def date_time_paths(schema: Any, path: tuple = ()) -> Optional[list]:
+    """The property paths of a schema's ``"format": "date-time"`` fields, or None when
+    one sits where a plain path cannot name it (in an array, a combinator, a $ref)."""
+    if not isinstance(schema, dict):
+        return []
+    paths = [path] if schema.get("format") == "date-time" else []
+    for key, sub in schema.items():
+        if key == "properties":
+            for name, prop in sub.items():
+                found = date_time_paths(prop, path + (name,))
+                if found is None:
+                    return None
+                paths += found
+        elif key not in ("format", "description", "title", "type", "pattern", "enum", "const", "required",
+                         "examples", "default") and "date-time" in json.dumps(sub):
+            return None
+    return paths
+
+
+def _ecma_pattern_keyword(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    return ecma_pattern(pattern)
+
+
+def _format_checker(cls):
+    checker = jsonschema.FormatChecker()
+    checker.checkers = dict(cls.FORMAT_CHECKER.checkers)
+    checker.checks("date-time")(is_date_time)
+    return checker
+
+
+
+
 @dataclass
 class TypeSchemas:
     """Everything about one (event_type, version)."""
@@ -42,6 +150,7 @@ class TypeSchemas:
     warnings_schema: Optional[dict] = None
     warnings_validator: Any = None  # reference (lists the warnings)
     warnings_fast: Any = None  # compiled yes/no
+    date_times: Optional[list] = None  # paths of the date-time fields (None: not all nameable)
 
 
 @dataclass
@@ -83,9 +192,13 @@ class SchemaSet:
                     {"properties": {"payload": {"$ref": payload["$id"]}}},
                 ],
             }
+            envelope_times = date_time_paths(envelope)
+            payload_times = date_time_paths(payload)
             schema_set.types[(event_type, version)] = TypeSchemas(
                 event_type, version, payload, event_schema,
                 warnings_schema=warnings.get((event_type, version)),
+                date_times=(None if envelope_times is None or payload_times is None
+                            else envelope_times + [("payload",) + p for p in payload_times]),
             )
         return schema_set
 
@@ -123,8 +236,9 @@ class SchemaSet:
         return ts.fast
 
     def reference_validator(self, schema: dict):
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        return cls(schema, registry=self._ref_registry, format_checker=cls.FORMAT_CHECKER)
+        base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        cls = jsonschema.validators.extend(base, {"pattern": _ecma_pattern_keyword})
+        return cls(schema, registry=self._ref_registry, format_checker=_format_checker(base))
 
     def event_reference_validator(self, ts: TypeSchemas):
         if ts.reference is None:

@@ -152,17 +152,33 @@ def test_an_empty_task_list_fits_the_status_asked(msp, tmp_path):
     assert msp("tasks", "list", "--status", "resolved", "--format", "json").json() == []
 
 
-def test_events_at_the_ends_of_the_calendar_are_reported_not_refused(msp, tmp_path):
-    """Stored events dated 9999-12-31T23:59:59-14:00 (the year 10000 in UTC) and
-    0001-01-01T00:00:00+14:00 (1 BC in UTC): every report reads them."""
+def test_events_at_the_ends_of_the_calendar_are_refused_and_old_ones_still_reported(msp, tmp_path, database_url,
+                                                                                     workspace):
+    """Events dated 9999-12-31T23:59:59-14:00 (the year 10000 in UTC) and
+    0001-01-01T00:00:00+14:00 (1 BC in UTC) are refused at validation now (issue 11);
+    ones an earlier msp stored (written here past validation, straight through the
+    writer) are still read by every report."""
+    import psycopg
+
+    from msp.engine.event_store import StagedBatch, write_batch
+
     late, early = "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"
-    path = ev.write(tmp_path / "far.jsonl",
-                    ev.executed("t-far", workflow="wf-far", at=late, event_id="far-1"),
-                    ev.journal_updated("j-far", workflow="wf-far", at=late),
-                    ev.closed("t-far", workflow="wf-far", at=late, event_id="far-2"),
-                    ev.plan("p-far", workflow="wf-far", entry={"zone": 5.0}, at=late),
-                    ev.signal(workflow="wf-early", at=early, event_id="early-1"))
-    assert msp("ingest", path, "--automate").exit_code == 0
+    events = [ev.executed("t-far", workflow="wf-far", at=late, event_id="far-1"),
+              ev.journal_updated("j-far", workflow="wf-far", at=late),
+              ev.closed("t-far", workflow="wf-far", at=late, event_id="far-2"),
+              ev.plan("p-far", workflow="wf-far", entry={"zone": 5.0}, at=late),
+              ev.signal(workflow="wf-early", at=early, event_id="early-1")]
+    path = ev.write(tmp_path / "far.jsonl", *events)
+    refused = msp("ingest", path, "--format", "json")
+    assert (refused.exit_code, refused.json()["ingested"], refused.json()["rejected"]) == (1, 0, 5)
+    assert [line.split(": ")[1] for line in refused.stderr.splitlines()] == \
+        ["/occurred_at"] * 3 + ["/payload/closed_at"] + ["/occurred_at"] * 2  # line 3: the close's time too
+    batch = StagedBatch("stored-before", workspace)
+    for n, event in enumerate(events, start=1):
+        batch.add_event(n, event["event_id"], False, json.dumps(event).encode(), event)
+    with psycopg.connect(database_url, autocommit=True) as writer:
+        assert write_batch(writer, workspace, batch).ingested == 5
+    assert msp("automate").exit_code == 0
     trace = msp("trace", "far-2", "--format", "json")
     assert trace.exit_code == 0, trace.stderr
     assert trace.json()["roots"][0]["occurred_at"] == "10000-01-01T13:59:59+00:00"

@@ -69,7 +69,8 @@ def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
         for source, items in good.items():
             batch = StagedBatch(source, workspace)
             for row, checked in items:
-                batch.add_event(row["line_no"], checked.event_id, checked.derived_id, bytes(row["raw"]), checked.event)
+                batch.add_event(row["line_no"], checked.event_id, checked.derived_id, bytes(row["raw"]), checked.event,
+                                exact=checked.exact)
 
             def mark(c, result, items=items):
                 c.execute(query("rejects.mark_retried"), {

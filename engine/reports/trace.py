@@ -1,7 +1,10 @@
 """``msp trace WORKFLOW_ID|EVENT_ID``: a workflow's events as a parent → children tree.
 
 An event id is resolved to its workflow.  Events whose parent is outside the
-workflow (or absent) are roots; children are in ingest order.
+workflow (or absent) are roots; children are in ingest order.  Parent links that
+form a cycle (input can say A's parent is B and B's is A) would leave events
+reachable from no root: the first such event in ingest order becomes a root,
+its parent link cut, and is listed in ``cycle_breaks`` — every event is shown.
 """
 
 from __future__ import annotations
@@ -42,4 +45,25 @@ def trace(db: Database, ident: str) -> dict:
             nodes[parent]["children"].append(nodes[r["event_id"]])
         else:
             roots.append(nodes[r["event_id"]])
-    return {"workflow_id": workflow_id, "events": len(rows), "roots": roots}
+    reached: set = set()
+
+    def reach(node: dict) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if id(n) not in reached:
+                reached.add(id(n))
+                stack.extend(n["children"])
+
+    for root in roots:
+        reach(root)
+    cycle_breaks = []
+    for r in rows:
+        node = nodes[r["event_id"]]
+        if id(node) not in reached:  # its ancestors loop: cut the link to its parent
+            siblings = nodes[r["parent_event_id"]]["children"]
+            siblings[:] = [c for c in siblings if c is not node]
+            roots.append(node)
+            cycle_breaks.append(r["event_id"])
+            reach(node)
+    return {"workflow_id": workflow_id, "events": len(rows), "roots": roots, "cycle_breaks": cycle_breaks}

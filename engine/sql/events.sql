@@ -66,4 +66,4 @@ INSERT INTO rejected_lines (workspace, source, line_no, raw, raw_truncated, raw_
 SELECT %(workspace)s, %(source)s, r.line_no, r.raw, r.truncated, sha256(r.raw), r.errors
 FROM unnest(%(line_nos)s::bigint[], %(raws)s::bytea[], %(truncated)s::boolean[], %(errors)s::jsonb[])
      AS r(line_no, raw, truncated, errors)
-ON CONFLICT (workspace, source, line_no, raw_sha256) DO NOTHING;
+ON CONFLICT (workspace, sha256(source::bytea), line_no, raw_sha256) DO NOTHING;  -- migrations/015_input_limits.sql

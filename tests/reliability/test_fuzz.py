@@ -66,12 +66,26 @@ def reference_valid(event: dict) -> bool:
     return ts is not None and schemas.event_reference_validator(ts).is_valid(event)
 
 
+def validate_refuses(path: Path) -> set:
+    """The line numbers `msp validate` calls invalid."""
+    result = invoke(["--format", "json", "validate", str(path)])
+    assert "Traceback" not in result.stderr and result.exit_code in (0, 1), result.stderr
+    refused = set()
+    for line in result.stderr.splitlines():  # FILE:LINE: path: message (or FILE:LINE: warning: …)
+        number, tail = line[len(str(path)) + 1:].split(": ", 1)
+        if not tail.startswith("warning: "):
+            refused.add(int(number))
+    assert len(refused) == result.json()["invalid"]
+    return refused
+
+
 def dumps(event) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode()
 
 
 MUTATIONS = ["drop", "retype", "extra", "truncate", "random", "huge", "deep", "nan", "utf8", "not_object",
-             "bad_time", "bad_type", "bad_version", "nul"]
+             "bad_time", "bad_type", "bad_version", "nul", "edge"]
+EDGE_NUMBERS = [b"12345678901234567890123", b"0.1000000000000000000000000001", b"1e-20000", b"1e-400", b"5e-324"]
 
 
 def mutate(event: dict, rng) -> bytes:
@@ -110,6 +124,20 @@ def mutate(event: dict, rng) -> bytes:
         event["event_type"] = rng.choice(["trade.opened", "", "SIGNAL.CREATED", "signal.created ", None])
     elif kind == "bad_version":
         event["event_version"] = rng.choice([0, 2, 99, -1, "1", 1.5])
+    elif kind == "edge":  # issue 11: values that passed validation, then broke the database or a report
+        choice = rng.randrange(6)
+        if choice == 0:
+            event["correlation"]["workflow_id"] = "w" * rng.choice([256, 257, 8000])
+        elif choice == 1:
+            event["event_id"] = rng.choice(["msp.plan." + "0" * 32, "msp.x", "mspx.plan"])
+        elif choice == 2:
+            event["occurred_at"] = rng.choice(["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
+                                               "9999-12-31T09:59:59-14:00", "2026-11-20T09:30:00Z\n"])
+        elif choice == 3:
+            event["event_id"] = rng.choice(["id\n", "id"])
+        else:
+            event["payload"]["n"] = "NUMBER"
+            return dumps(event).replace(b'"NUMBER"', rng.choice(EDGE_NUMBERS))
     else:  # nul: a NUL character PostgreSQL cannot store, in a value or a key
         event["payload"][rng.choice(["note\u0000", "k"])] = "a\u0000b"
     return dumps(event)
@@ -149,6 +177,8 @@ def _ingest_and_check(url: str, tmp: Path, drawn: list) -> None:
         quarantined = {n: (raw, truncated, errors) for n, raw, truncated, errors in conn.execute(
             "SELECT line_no, raw, raw_truncated, errors FROM rejected_lines WHERE workspace = %s", (workspace,))}
     assert len(stored) == summary["ingested"] and len(quarantined) == summary["rejected"]
+    # `msp validate` accepts and refuses exactly the lines `msp ingest` does
+    assert validate_refuses(path) == set(quarantined)
     seen_ids = set()
     for n, kind, raw in nonblank:
         if n in quarantined:
