@@ -27,7 +27,7 @@ from typing import Callable, Optional
 import orjson
 import psycopg
 
-from .db import login_role_transaction
+from .db import login_role_transaction, retry_conflicts
 from .sql import compose, query
 
 NULL = b"\\N"
@@ -221,7 +221,14 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
 def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
                 after: Optional[Callable[[psycopg.Connection, WriteResult], None]] = None,
                 optimistic: bool = True) -> WriteResult:
-    """Write one batch in one transaction; ``after`` runs last, inside it."""
+    """Write one batch in one transaction; ``after`` runs last, inside it.  The
+    transaction is redone on a serialization failure or a deadlock (a conflict
+    is the transaction's, never a line's: it quarantines nothing)."""
+    return retry_conflicts(lambda: _write_batch_once(conn, workspace, batch, after, optimistic), conn=conn)
+
+
+def _write_batch_once(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after, optimistic: bool
+                      ) -> WriteResult:
     result = WriteResult()
     try:
         with login_role_transaction(conn, workspace):
@@ -256,7 +263,7 @@ def _write_row_by_row(conn: psycopg.Connection, workspace: str, batch: StagedBat
                         _copy(conn, [row])
                         result.ingested += 1
             except psycopg.OperationalError:
-                raise  # the connection, not the line: nothing is committed, the command exits 3
+                raise  # the connection or a conflict (40001, 40P01), not the line: nothing is committed
             except psycopg.Error as exc:
                 message = (exc.diag.message_primary or str(exc)).splitlines()[0]
                 problems = [{"path": "", "message": f"refused by the database: {message}"}]
