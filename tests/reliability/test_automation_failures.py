@@ -6,10 +6,7 @@ all is named (exit 3) and never starves the others.  (Issue 11.)"""
 
 from __future__ import annotations
 
-import json
-import random
 import signal
-import string
 import subprocess
 import sys
 import time
@@ -19,7 +16,7 @@ import psycopg
 import pytest
 
 from snapshot import snapshot
-from support import invoke
+from support import invoke, poison_event, store_directly
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "trading_day.jsonl"
 INDEX_ROW = "index row size 8024 exceeds btree version 4 maximum 2704 for index \"positions_pkey\""
@@ -27,29 +24,6 @@ INDEX_ROW = "index row size 8024 exceeds btree version 4 maximum 2704 for index 
 
 def run(url, workspace, *args, fmt="json"):
     return invoke(["--database-url", url, "--workspace", workspace, "--format", fmt, *map(str, args)])
-
-
-def poison_event() -> dict:
-    """A valid trade.executed whose trade_id (8,000 random letters: TOAST cannot
-    shrink it) is too large for the positions index.  Stored directly, as the
-    schemas may refuse it at ingest: what matters is an event already stored
-    that an automation cannot apply."""
-    lines = FIXTURE.read_text().splitlines()
-    event = next(json.loads(line) for line in lines if '"trade.executed"' in line)
-    rng = random.Random(11)
-    event["event_id"] = "evt-poison-1"
-    event["payload"]["trade_id"] = "".join(rng.choice(string.ascii_letters) for _ in range(8_000))
-    return event
-
-
-def store_directly(url: str, workspace: str, event: dict) -> None:
-    from msp.engine.event_store import insert_events, lock_writers
-    from msp.engine.sql import query
-
-    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        lock_writers(conn, workspace)
-        assert insert_events(conn, workspace, "test:poison", query("events.one_event"),
-                             {"event": json.dumps(event)}) == 1
 
 
 def load(url: str, workspace: str, tmp_path: Path, *, poison: bool) -> None:
@@ -60,7 +34,7 @@ def load(url: str, workspace: str, tmp_path: Path, *, poison: bool) -> None:
     tail.write_text("".join(lines[30:]))
     assert run(url, workspace, "ingest", head).exit_code == 0
     if poison:
-        store_directly(url, workspace, poison_event())
+        store_directly(url, workspace, poison_event(1))
     assert run(url, workspace, "ingest", tail).exit_code == 0
 
 
