@@ -46,7 +46,6 @@ def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, bat
       msp automate failures list         # events set aside
     """
     from msp.engine.errors import UsageError
-    from msp.engine.timeparse import replay_since
 
     if ctx.invoked_subcommand is not None:
         given = [f"--{name.replace('_', '-')}" for name in ctx.params
