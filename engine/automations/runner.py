@@ -180,28 +180,33 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
     return found
 
 
-def _set_aside(conn: psycopg.Connection, workspace: str, lo: int, exc: BaseException, report: RunReport) -> None:
+def _set_aside(conn: psycopg.Connection, workspace: str, lo: int, exc: BaseException, report: RunReport, *,
+               move_checkpoint: bool = True) -> Optional[int]:
     """Record the event right after checkpoint ``lo`` — the one a batch of one
     could not apply — as an automation failure, and move the checkpoint past it,
-    in one transaction.  If another sweep moved the checkpoint meanwhile, nothing
-    is set aside (the next batch tries again from where that one left it)."""
+    in one transaction; its seq.  If another sweep moved the checkpoint
+    meanwhile, nothing is set aside (the next batch tries again from where that
+    one left it).  A replay (``move_checkpoint`` False: ``lo`` is its own
+    cursor, below the checkpoint) records the event and leaves the checkpoint."""
     params = {"workspace": workspace, "lo": lo, "automation": getattr(exc, "msp_automation", None),
               "sqlstate": getattr(exc, "sqlstate", None), "message": error_line(exc)}
 
     def attempt() -> Optional[dict]:
         with workspace_transaction(conn, workspace):
-            if _lock_and_read_checkpoint(conn, workspace) != lo:
+            if _lock_and_read_checkpoint(conn, workspace) != lo and move_checkpoint:
                 return None
             row = fetch_one(conn, query("runner.set_aside"), params)
-            if row is not None:
+            if row is not None and move_checkpoint:
                 conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": row["seq"]})
             return row
 
     row = retry_conflicts(attempt)
-    if row is not None:
-        report.set_aside.append({"failure_id": row["failure_id"], "workspace": workspace,
-                                 "event_id": row["event_id"], "event_type": row["event_type"],
-                                 "automation": row["automation"], "reason": row["message"]})
+    if row is None:
+        return None
+    report.set_aside.append({"failure_id": row["failure_id"], "workspace": workspace,
+                             "event_id": row["event_id"], "event_type": row["event_type"],
+                             "automation": row["automation"], "reason": row["message"]})
+    return row["seq"]
 
 
 def _sweep(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport,
@@ -241,21 +246,35 @@ def _refresh_statistics_if_due(conn: psycopg.Connection, workspace: str, lo: int
 def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: int, report: RunReport,
             stop: Callable[[], bool]) -> None:
     """Re-walk events up to the checkpoint that occurred at or after ``since``;
-    unique keys make it create only what is missing.  The checkpoint stays."""
-    lo = 0
+    unique keys make it create only what is missing.  The checkpoint stays.  A
+    poison event on the way (one set aside before, say) is bisected down to as in
+    a sweep, recorded again, and passed over."""
+    lo, size = 0, batch_size
     while not stop():
         def attempt() -> tuple:
             batch = RunReport()
             with workspace_transaction(conn, workspace):
                 limit = _lock_and_read_checkpoint(conn, workspace)
-                hi, scanned, types = _batch_end(conn, workspace, lo, limit, batch_size)
+                hi, scanned, types = _batch_end(conn, workspace, lo, limit, size)
                 if hi is None:
                     return batch, None
                 _apply(conn, Scope(workspace, lo, hi, since), scanned, types, batch)
             batch.batches += 1
             return batch, hi
 
-        batch, hi = retry_conflicts(attempt)
+        try:
+            batch, hi = retry_conflicts(attempt)
+        except psycopg.Error as exc:
+            if not is_poison(exc):
+                raise
+            if size > 1:
+                size = max(1, size // 2)
+                continue
+            passed = _set_aside(conn, workspace, lo, exc, report, move_checkpoint=False)
+            if passed is None:
+                raise
+            lo, size = passed, batch_size
+            continue
         if hi is None:
             return
         report.add(batch)

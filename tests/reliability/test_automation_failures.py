@@ -87,11 +87,16 @@ def test_a_poison_event_is_set_aside_and_everything_else_is_swept_exactly_once(s
     assert run(url, "desk", "automate", "failures", "show", 2).exit_code == 1
     assert run(url, "ref", "automate", "failures", "show", 1).exit_code == 1  # another workspace's failure
 
+    replay = run(url, "desk", "automate", "--replay", "--since", "2026-11-01", "--batch-size", batch_size)
+    assert replay.exit_code == 0, replay.stderr  # a replay passes over it too (and counts the attempt)
+    assert [(s["failure_id"], s["event_id"]) for s in replay.json()["set_aside"]] == [(1, "evt-poison-1")]
+    assert checkpoint_and_last_seq(url, "desk")[0] == checkpoint
+
     retried = run(url, "desk", "automate", "failures", "retry", "--all")
     assert retried.exit_code == 1  # it still cannot be applied
     assert retried.json() == {"retried": 1, "applied": 0, "still_failed": 1}
     assert [(f["attempts"], f["status"]) for f in run(url, "desk", "automate", "failures", "list").json()] == \
-        [(2, "failed")]
+        [(3, "failed")]
     with psycopg.connect(url) as conn:
         assert without_poison(snapshot(conn, "desk")) == snapshot(conn, "ref")  # the failed retry left nothing
 
