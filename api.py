@@ -159,6 +159,28 @@ class Workspace:
         report = run_once(self.db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
         return r.AutomateResult(**report.as_dict())
 
+    def automate_failures_list(self, *, status: str = "failed", limit: int = 50) -> r.AutomationFailureList:
+        """``msp automate failures list``: events the sweep set aside (``status`` failed, retried or all)."""
+        from .engine.reports.automation_failures import list_failures
+
+        return r.AutomationFailureList(list_failures(self.db, None if status == "all" else status, limit))
+
+    def automate_failures_show(self, failure_id: int) -> r.AutomationFailure:
+        """``msp automate failures show``: one set-aside event, its reason and the event as stored."""
+        from .engine.reports.automation_failures import show_failure
+
+        return r.AutomationFailure(**show_failure(self.db, failure_id))
+
+    def automate_failures_retry(self, failure_ids: Iterable[int] = (), *, all: bool = False) -> r.FailureRetryResult:
+        """``msp automate failures retry``: apply the automations again to the set-aside events
+        ``failure_ids`` (or ``all=True``: every one still failed)."""
+        from .engine.actions.automation_failures import retry
+
+        ids = list(failure_ids)
+        if not ids and not all:
+            raise UsageError("name the failure ids to retry, or pass --all")
+        return r.FailureRetryResult(**retry(self.db, ids or None).counts())
+
     # -- reports: today, conversion, presence, trace (issue 12) --
 
     def today(self, date: DateLike = None, tz: Optional[str] = None) -> r.TodayReport:

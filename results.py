@@ -118,11 +118,35 @@ class Skipped(Result):
     reason: str
 
 
-class AutomateResult(AutomateCounters):
-    """``msp automate``: the counters, the first skipped items and how many were skipped."""
+class SetAside(Result):
+    """An event an automation could not apply, set aside as an automation failure
+    (``msp automate failures show FAILURE_ID``)."""
 
+    failure_id: int
+    workspace: str
+    event_id: str
+    event_type: str
+    automation: Optional[str]
+    reason: str
+
+
+class FailedWorkspace(Result):
+    """A workspace ``--all-workspaces`` could not sweep (exit 3; the others were swept)."""
+
+    workspace: str
+    error: str
+
+
+class AutomateResult(AutomateCounters):
+    """``msp automate``: the counters, the first skipped items and how many were skipped;
+    ``set_aside`` (events set aside as automation failures) and ``failed_workspaces``
+    (with ``--all-workspaces``) only when there are any."""
+
+    OMIT_WHEN_NONE: ClassVar[tuple[str, ...]] = ("set_aside", "failed_workspaces")
     skipped: list[Skipped]
     skipped_total: int
+    set_aside: Optional[list[SetAside]] = None
+    failed_workspaces: Optional[list[FailedWorkspace]] = None
 
 
 class IngestAutomateResult(AutomateResult, IngestResult):
@@ -456,6 +480,40 @@ class RetryResult(Result):
     still_rejected: int
 
 
+class AutomationFailureRow(Result):
+    """An event set aside by the sweep: which automation failed on it, and why."""
+
+    failure_id: int
+    seq: int
+    event_id: str
+    event_type: str
+    automation: Optional[str]
+    sqlstate: Optional[str]
+    message: str
+    attempts: int
+    status: str
+    failed_at: Timestamp
+    resolved_at: Optional[Timestamp]
+
+
+class AutomationFailureList(ResultList[AutomationFailureRow]):
+    """``msp automate failures list``."""
+
+
+class AutomationFailure(AutomationFailureRow):
+    """``msp automate failures show``: the failure and the event as stored."""
+
+    event: dict[str, Any]
+
+
+class FailureRetryResult(Result):
+    """``msp automate failures retry``: applied now, or failed again (and why, in the list)."""
+
+    retried: int
+    applied: int
+    still_failed: int
+
+
 # -- schemas ---------------------------------------------------------------------------------
 
 class EventTypeRow(Result):
@@ -559,6 +617,9 @@ OUTPUTS: dict[str, type[BaseModel]] = _Outputs({
     "rejects_list": RejectList,
     "rejects_show": RejectedLine,
     "rejects_retry": RetryResult,
+    "automate_failures_list": AutomationFailureList,
+    "automate_failures_show": AutomationFailure,
+    "automate_failures_retry": FailureRetryResult,
     "schemas_list": EventTypeList,
     "schemas_show": SchemaDocument,
     "doctor": DoctorReport,

@@ -10,9 +10,11 @@ advisory locks.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional, TypeVar
 
 import psycopg
 import psycopg.types.datetime
@@ -24,6 +26,16 @@ from .sql import query
 CONNECT_TIMEOUT_SECONDS = 10
 
 APP_ROLE = "msp_app"  # the role row-level security binds (migrations/008_row_level_security.sql)
+
+# Conflicts a transaction may meet through no fault of its own, and that the same work redone
+# succeeds past: a serialization failure (40001) and a deadlock (40P01).  Every unit of work msp
+# commits is redone on them (``retry_conflicts``), a bounded number of times.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+CONFLICT_ATTEMPTS = 8
+CONFLICT_BACKOFF_SECONDS = 0.02  # doubled after each conflict, jittered, at most CONFLICT_BACKOFF_CAP
+CONFLICT_BACKOFF_CAP = 1.0
+
+T = TypeVar("T")
 
 def resolve_url(settings: Settings) -> str:
     """The URL msp connects to: the configured one, else the embedded server's."""
@@ -105,6 +117,37 @@ def iso(instant) -> str:
     return instant if isinstance(instant, str) else instant.isoformat()
 
 
+def is_conflict(exc: BaseException) -> bool:
+    """A serialization failure or deadlock: the transaction is rolled back and may be redone."""
+    return isinstance(exc, psycopg.Error) and getattr(exc, "sqlstate", None) in CONFLICT_SQLSTATES
+
+
+def retry_conflicts(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS,
+                    on_retry: Optional[Callable[[BaseException, int], None]] = None,
+                    conn: Optional[psycopg.Connection] = None) -> T:
+    """Run ``work`` (one whole transaction: it must begin and end inside it, and keep
+    what it counts local until it returns) and redo it when the server reports a
+    serialization failure or a deadlock, after a short jittered backoff that
+    doubles each time (20 ms, 40 ms, … at most 1 s), ``attempts`` times in all;
+    the last conflict is raised (exit 3, with its message).  Any other error goes
+    straight through.  Given ``conn`` already in a transaction, ``work`` is a
+    part of that one (a savepoint), which only its owner can redo: it runs once."""
+    if conn is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return work()
+    delay = CONFLICT_BACKOFF_SECONDS
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except psycopg.Error as exc:
+            if not is_conflict(exc) or attempt == attempts:
+                raise
+            if on_retry is not None:
+                on_retry(exc, attempt)
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, CONFLICT_BACKOFF_CAP)
+    raise AssertionError("unreachable")
+
+
 def connect(url: str) -> psycopg.Connection:
     """Open a connection; failures become DatabaseError (exit 3)."""
     try:
@@ -116,6 +159,12 @@ def connect(url: str) -> psycopg.Connection:
             application_name="msp",
         )
         conn.adapters.register_loader("timestamptz", InstantLoader)
+        # msp's exactly-once design (docs/ARCHITECTURE.md#exactly-once) is read committed under
+        # the writer lock: a statement after the lock sees every event committed before it.  A
+        # database whose default is repeatable read or serializable would take the snapshot
+        # before the lock (a sweep would miss, an ingest would not see, a batch just committed),
+        # so every msp transaction says which level it was built for.
+        conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         return conn
     except psycopg.Error as exc:
         raise database_error(exc, url) from None

@@ -27,7 +27,7 @@ from typing import Callable, Optional
 import orjson
 import psycopg
 
-from .db import login_role_transaction
+from .db import login_role_transaction, retry_conflicts
 from .sql import compose, query
 from .validation import exact_loads
 
@@ -239,7 +239,14 @@ def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, 
 def write_batch(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
                 after: Optional[Callable[[psycopg.Connection, WriteResult], None]] = None,
                 optimistic: bool = True) -> WriteResult:
-    """Write one batch in one transaction; ``after`` runs last, inside it."""
+    """Write one batch in one transaction; ``after`` runs last, inside it.  The
+    transaction is redone on a serialization failure or a deadlock (a conflict
+    is the transaction's, never a line's: it quarantines nothing)."""
+    return retry_conflicts(lambda: _write_batch_once(conn, workspace, batch, after, optimistic), conn=conn)
+
+
+def _write_batch_once(conn: psycopg.Connection, workspace: str, batch: StagedBatch, after, optimistic: bool
+                      ) -> WriteResult:
     result = WriteResult()
     try:
         with login_role_transaction(conn, workspace):

@@ -144,10 +144,49 @@ def command_paths() -> set[str]:
 
     paths = set()
     ctx = click.Context(cli)
-    for name in COMMANDS:
-        command = cli.get_command(ctx, name)
+
+    def walk(command, path):
         if isinstance(command, click.Group):
-            paths.update(f"{name} {sub}" for sub in command.list_commands(ctx))
+            if command.invoke_without_command:  # `msp automate` sweeps; `msp automate failures …` too
+                paths.add(path)
+            for sub in command.list_commands(ctx):
+                walk(command.get_command(ctx, sub), f"{path} {sub}")
         else:
-            paths.add(name)
+            paths.add(path)
+
+    for name in COMMANDS:
+        walk(cli.get_command(ctx, name), name)
     return paths
+
+
+def poison_event(n: int = 1) -> dict:
+    """A valid trade.executed (``evt-poison-N``, workflow ``wf-poison-N``) whose
+    trade_id — 8,000 random letters, which TOAST cannot shrink — is too large for
+    the positions index: an event the lifecycle automation cannot apply."""
+    import json
+    import random
+    import string
+
+    lines = (FIXTURES / "trading_day.jsonl").read_text().splitlines()
+    event = next(json.loads(line) for line in lines if '"trade.executed"' in line)
+    rng = random.Random(10 + n)
+    event["event_id"] = f"evt-poison-{n}"
+    event["correlation"] = {"workflow_id": f"wf-poison-{n}"}
+    event["payload"]["trade_id"] = "".join(rng.choice(string.ascii_letters) for _ in range(8_000))
+    return event
+
+
+def store_directly(url: str, workspace: str, event: dict) -> None:
+    """Store an event as it is, past the schemas (which may refuse it at ingest):
+    what a test of the sweep needs is an event already stored."""
+    import json
+
+    import psycopg
+
+    from msp.engine.event_store import insert_events, lock_writers
+    from msp.engine.sql import query
+
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        lock_writers(conn, workspace)
+        assert insert_events(conn, workspace, "test:poison", query("events.one_event"),
+                             {"event": json.dumps(event)}) == 1

@@ -109,7 +109,16 @@ CASES = [
     ("import_fills", ["import", "fills", "fixtures/ibkr_trades.csv", "--broker", "ibkr", "--tz", "America/New_York"], 0),
     ("import_tradingview", ["import", "tradingview", "fixtures/tradingview_alerts.jsonl", "--confidence", "55"], 0),
     ("review", ["review", "--week", "2026-11-20", "--tz", "America/New_York"], 0),
+    # an event the lifecycle cannot apply, stored past the schemas just before this case (POISONED_BEFORE)
+    ("automate_failures_list_empty", ["automate", "failures", "list"], 0),
+    ("automate_set_aside", ["automate"], 0),
+    ("automate_failures_list", ["automate", "failures", "list"], 0),
+    ("automate_failures_show", ["automate", "failures", "show", "1"], 0),
+    ("automate_failures_show_missing", ["automate", "failures", "show", "2"], 1),
+    ("automate_failures_retry", ["automate", "failures", "retry", "--all"], 1),
+    ("automate_failures_list_all", ["automate", "failures", "list", "--status", "all"], 0),
 ]
+POISONED_BEFORE = "automate_set_aside"
 
 # contracts no case meets: `msp server status|stop` read and stop the embedded server of
 # the machine running the tests, which the golden run (on --database-url) must not touch
@@ -139,7 +148,8 @@ MIGRATE_CONTRACTS = {"--status": "_status", "--dry-run": "_dry_run"}  # `tasks l
 
 def contract(args: list[str]) -> str:
     """The published output contract (``schemas/output/NAME.schema.json``) of a command line."""
-    name = "_".join(args[:2]) if args[0] in GROUPS else args[0]
+    name = "_".join(args[:3]) if args[:2] == ["automate", "failures"] else \
+        "_".join(args[:2]) if args[0] in GROUPS else args[0]
     flags = {**FLAG_CONTRACTS, **(MIGRATE_CONTRACTS if args[0] == "migrate" else {})}
     name += "".join(suffix for flag, suffix in flags.items() if flag in args)
     return name.replace("-", "_")
@@ -167,6 +177,10 @@ def golden_run(server_url):
             results.OUTPUTS[contract_name]     # frozen: a model built then would see freezegun's datetime
         with freeze_time(FROZEN_NOW, tick=True):
             for case, args, _ in CASES:
+                if case == POISONED_BEFORE:
+                    from support import poison_event, store_directly
+
+                    store_directly(url, WORKSPACE, poison_event(1))
                 result = invoke(base + args)
                 stderr = re.sub(r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+\d{4}", "at <now>", result.stderr)
                 outputs[case] = (result.exit_code, result.stdout, normalise(case, result.stdout, started), stderr)

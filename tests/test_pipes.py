@@ -19,7 +19,8 @@ import uuid
 import pytest
 
 import events as ev
-from support import FIXTURES, command_paths, drop_database, invoke, make_database, run_in_terminal, run_process
+from support import (FIXTURES, command_paths, drop_database, invoke, make_database, poison_event, run_in_terminal,
+                     run_process, store_directly)
 
 from msp.cli.main import EXIT_PIPE_CLOSED
 
@@ -37,12 +38,15 @@ def desk(server_url, tmp_path_factory):
     base = ["--database-url", url, "--workspace", "desk"]
     for fixture in ("history_week.jsonl", "trading_day.jsonl", "bad_lines.jsonl"):
         assert invoke(base + ["ingest", str(FIXTURES / fixture)]).exit_code in (0, 1)
+    for n in (1, 2, 3):  # events the sweep sets aside, for `msp automate failures`
+        store_directly(url, "desk", poison_event(n))
     assert invoke(base + ["automate"]).exit_code == 0
     data = lambda *args: invoke(base + ["--format", "json", *args]).json()  # noqa: E731
     alerts = [a["alert_id"] for a in data("alerts", "list", "--limit", "100") if a["level"] is not None]
     tasks = [t["task_id"] for t in data("tasks", "list", "--limit", "100")]
     ids = {"alerts": alerts, "tasks": tasks, "journals": [j["journal_id"] for j in data("journal", "list")],
-           "rejects": [r["reject_id"] for r in data("rejects", "list")]}
+           "rejects": [r["reject_id"] for r in data("rejects", "list")],
+           "failures": [f["failure_id"] for f in data("automate", "failures", "list")]}
     yield {"url": url, "base": base, "ids": ids, "json": data,
            "data_dir": str(tmp_path_factory.mktemp("embedded") / "none")}
     drop_database(server_url, name)
@@ -92,6 +96,12 @@ def cases(desk):
                          lambda out: [e["message"] for e in js("rejects", "show", str(ids["rejects"][0]))["errors"]]),
         "rejects retry": (lambda n: ["rejects", "retry", ids["rejects"][n]], lambda out: ["still_rejected 1"]),
         "automate": (lambda n: ["automate"], lambda out: ["events_scanned"]),
+        "automate failures list": (lambda n: ["automate", "failures", "list"],
+                                   lambda out: fields(js("automate", "failures", "list"), "event_id", "message")),
+        "automate failures show": (lambda n: ["automate", "failures", "show", ids["failures"][n]],
+                                   lambda out: ["evt-poison-1", "positions_pkey"]),
+        "automate failures retry": (lambda n: ["automate", "failures", "retry", ids["failures"][n]],
+                                    lambda out: ["still_failed 1"]),
         "alerts list": (lambda n: ["alerts", "list", "--limit", "100"],
                         lambda out: fields(js("alerts", "list", "--limit", "100"), "alert_id", "occurred_at")),
         "alerts trigger": (lambda n: ["alerts", "trigger", ids["alerts"][n], "--price", "101.25"],

@@ -1,4 +1,5 @@
-"""``msp automate`` — apply the automations once (cron) or on a schedule (DESIGN §5)."""
+"""``msp automate`` — apply the automations once (cron) or on a schedule (DESIGN §5);
+``msp automate failures list|show|retry`` — the events the sweep set aside."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import click
 
 from msp.engine.automations import DEFAULT_BATCH_SIZE
 
-from ..context import pass_app
+from ..context import AppContext, pass_app
 from ..params import TEXT, FiniteNumber
 
 
-@click.command("automate")
+@click.group("automate", invoke_without_command=True)
 @click.option("--every", type=click.IntRange(1, 86_400), default=None, metavar="SECONDS",
               help="Keep sweeping every SECONDS until SIGTERM/SIGINT.")
 @click.option("--follow", is_flag=True,
@@ -23,12 +24,18 @@ from ..params import TEXT, FiniteNumber
 @click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="Events per batch (one transaction).")
-@pass_app
-def command(app, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
+@click.pass_context
+def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
     """Apply the automations to new events: plans from passing candidates,
     smart alerts, journal drafts, the trade/journal lifecycle, coach analyses,
     coach tasks and journal enrichment. Each side effect happens exactly once,
     however often or concurrently this runs.
+
+    An event an automation cannot apply (the database refuses what it would
+    write) is set aside with its reason and the sweep goes on: see
+    `msp automate failures list`. Exit 3 when the database is unreachable, or
+    when a workspace could not be swept at all (with --all-workspaces the
+    others are swept first, and each failed one is named on stderr).
 
     \b
     Examples:
@@ -36,7 +43,20 @@ def command(app, every, follow, poll_seconds, replay, since, all_workspaces, bat
       msp automate --every 60            # keep running
       msp automate --follow              # sweep as events commit
       msp automate --replay --since 2026-11-01
+      msp automate failures list         # events set aside
     """
+    from msp.engine.errors import UsageError
+
+    if ctx.invoked_subcommand is not None:
+        given = [f"--{name.replace('_', '-')}" for name in ctx.params
+                 if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise UsageError(f"sweep options do not apply to `msp automate {ctx.invoked_subcommand}`: {', '.join(given)}")
+        return
+    _sweep(ctx.find_object(AppContext), every, follow, poll_seconds, replay, since, all_workspaces, batch_size)
+
+
+def _sweep(app, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
     from msp.engine.errors import UsageError
     from msp.engine.timeparse import replay_since
 
@@ -57,9 +77,30 @@ def command(app, every, follow, poll_seconds, replay, since, all_workspaces, bat
         from msp.engine.automations.schedule_loop import run_every
 
         run_every(ws.db, every, _stream_renderer(app.format), batch_size=batch_size,
-                  all_workspaces=all_workspaces, on_error=lambda message: click.echo(f"msp: {message}", err=True))
+                  all_workspaces=all_workspaces, on_error=_notice)
         return
-    _render(app, ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size))
+    result = ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size)
+    _render(app, result)
+    _say_failures(result.model_dump(mode="json"))
+    if result.failed_workspaces:
+        import sys
+
+        from msp.engine.errors import EXIT_DATABASE
+
+        sys.exit(EXIT_DATABASE)
+
+
+def _say_failures(result: dict) -> None:
+    """One line on stderr per event set aside and per workspace that could not be swept
+    (``result``: the sweep's JSON, ``msp automate --format json``)."""
+    from ..render import safe_text
+
+    for item in result.get("set_aside") or ():
+        _notice(safe_text(f"workspace {item['workspace']}: event {item['event_id']} ({item['event_type']}) set aside "
+                          f"as automation failure {item['failure_id']} ({item['automation'] or 'automation'}: "
+                          f"{item['reason']}); see msp automate failures list"))
+    for failed in result.get("failed_workspaces") or ():
+        _notice(safe_text(f"error: workspace {failed['workspace']} could not be swept: {failed['error']}"))
 
 
 def _render(app, result) -> None:
@@ -68,7 +109,7 @@ def _render(app, result) -> None:
     if app.format == "json":
         emit_model(result)
         return
-    counters = result.model_dump(exclude={"skipped", "skipped_total"})
+    counters = result.model_dump(exclude={"skipped", "skipped_total", "set_aside", "failed_workspaces"})
     if app.format == "csv":
         emit_csv(list(counters), [list(counters.values())])
         return
@@ -94,6 +135,7 @@ def _stream_renderer(fmt: str):
     header = []
 
     def render(report) -> None:
+        _say_failures(report.as_dict())
         counters = report.counters()
         if fmt == "json":
             sys.stdout.write(to_json_line(report.as_dict()) + "\n")
@@ -120,7 +162,7 @@ def _followed_renderer(fmt: str):
     render = _stream_renderer(fmt)
 
     def render_found(report) -> None:
-        if report.counts["events_scanned"]:
+        if report.counts["events_scanned"] or report.set_aside or report.failed_workspaces:
             render(report)
 
     return render_found
@@ -130,3 +172,55 @@ def _notice(message: str) -> None:
     import sys
 
     print(f"msp: {message}", file=sys.stderr, flush=True)
+
+
+@command.group("failures")
+def failures():
+    """Events the sweep set aside because an automation could not apply them
+    (the database refused what it would write), each with its reason.
+
+    \b
+    Example:
+      msp automate failures list
+      msp automate failures show 3
+      msp automate failures retry --all     # after a fix
+    """
+
+
+@failures.command("list")
+@click.option("--status", type=click.Choice(["failed", "retried", "all"]), default="failed", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@pass_app
+def failures_list(app, status, limit):
+    """List set-aside events with the automation that failed and why."""
+    from ..render import render_rows
+
+    render_rows(app.format, "Automation failures",
+                ["failure_id", "event_id", "event_type", "automation", "message", "attempts", "status"],
+                app.workspace.automate_failures_list(status=status, limit=limit),
+                empty="No automation failures.")
+
+
+@failures.command("show")
+@click.argument("failure_id", type=int)
+@pass_app
+def failures_show(app, failure_id):
+    """One set-aside event: the failure and the event as stored."""
+    from ..render import render_record
+
+    render_record(app.format, f"Automation failure {failure_id}", app.workspace.automate_failures_show(failure_id))
+
+
+@failures.command("retry")
+@click.argument("failure_ids", type=int, nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every set-aside event.")
+@pass_app
+def failures_retry(app, failure_ids, retry_all):
+    """Apply the automations again to set-aside events (exit 1 if any still fails)."""
+    import sys
+
+    from ..render import emit_counts
+
+    result = app.workspace.automate_failures_retry(failure_ids, all=retry_all)
+    emit_counts(app.format, result)
+    sys.exit(1 if result.still_failed else 0)

@@ -67,8 +67,13 @@ def command(app, files, automate, batch_size, max_line_bytes, max_depth, follow,
                                       max_line_bytes=max_line_bytes, max_depth=max_depth, from_start=from_start,
                                       callbacks=callbacks)
     # silent in cron: the table summary only on a terminal; rejects always go to stderr
-    summary = result if app.format == "json" else result.model_dump(exclude={"skipped"})  # the list is for JSON
+    summary = result if app.format == "json" else \
+        result.model_dump(exclude={"skipped", "set_aside", "failed_workspaces"})  # the lists are for JSON
     emit_counts(app.format, summary, plain=not quiet and sys.stdout.isatty())
+    if automate:
+        from .automate import _say_failures
+
+        _say_failures(result.model_dump(mode="json"))  # an event set aside: one line on stderr
     sys.exit(1 if result.rejected else 0)
 
 

@@ -16,7 +16,7 @@ from typing import Optional
 
 import orjson
 
-from ..db import Database, fetch_all, workspace_transaction
+from ..db import Database, fetch_all, retry_conflicts, workspace_transaction
 from ..errors import NotFound
 from ..numbers import BIGINT_MAX
 from ..event_store import StagedBatch, write_batch
@@ -37,7 +37,12 @@ class RetryReport:
 
 
 def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
-    """Re-validate quarantined lines (all, or ``ids``) and ingest those now valid."""
+    """Re-validate quarantined lines (all, or ``ids``) and ingest those now valid; the
+    one transaction is redone on a serialization failure or a deadlock."""
+    return retry_conflicts(lambda: _retry_once(db, ids))
+
+
+def _retry_once(db: Database, ids: Optional[list[int]]) -> RetryReport:
     checker = LineChecker()
     report = RetryReport()
     conn, workspace = db.conn, db.workspace

@@ -7,7 +7,7 @@ from typing import Optional
 
 import orjson
 
-from ..db import Database
+from ..db import Database, retry_conflicts
 from ..errors import UsageError
 from ..numbers import finite_number
 from ..reports.state import show_state
@@ -36,6 +36,9 @@ def set_state(db: Database, *, focus: Optional[str] = None, active_candidates: O
               "attention_score": attention_score, "mode": mode, "cognitive_load": cognitive_load,
               "timezone": timezone, "action": orjson.dumps(action).decode(),
               "active_candidates": orjson.dumps(active_candidates).decode() if active_candidates is not None else None}
-    with db.transaction():
-        db.conn.execute(query("state.set"), params)
+    def attempt() -> None:
+        with db.transaction():
+            db.conn.execute(query("state.set"), params)
+
+    retry_conflicts(attempt)
     return show_state(db)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..db import Database, fetch_one
+from ..db import Database, fetch_one, retry_conflicts
 from ..errors import InputRejected, NotFound
 from ..event_store import append_own_event, lock_writers
 from ..sql import query
@@ -31,17 +31,21 @@ def decide(db: Database, task_id: str, verb: str) -> Decision:
     decision = DECISIONS[verb]
     params = {"workspace": db.workspace, "task_id": task_id, "decision": decision}
     conn = db.conn
-    with db.transaction():
-        lock_writers(conn, db.workspace)  # the same lock order as every event writer
-        task = fetch_one(conn, query("tasks.decide"), params)
-        if task is None:
-            current = fetch_one(conn, query("tasks.get"), params)
-            if current is None:
-                raise NotFound(f"task not found: {task_id}")
-            if current["status"] == decision:
-                return Decision(current, False, f"task {task_id} was already {decision}; nothing changed")
-            raise InputRejected(f"task {task_id} was already {current['status']}; it cannot be {decision} now")
-        append_own_event(conn, db.workspace, EVENT_SOURCE, query("tasks.applied_event"),
-                         {**params, "occurred_at": task["decided_at"].isoformat()})
-    return Decision(task, True, f"task {task_id} {decision}")
+
+    def attempt() -> Decision:
+        with db.transaction():
+            lock_writers(conn, db.workspace)  # the same lock order as every event writer
+            task = fetch_one(conn, query("tasks.decide"), params)
+            if task is None:
+                current = fetch_one(conn, query("tasks.get"), params)
+                if current is None:
+                    raise NotFound(f"task not found: {task_id}")
+                if current["status"] == decision:
+                    return Decision(current, False, f"task {task_id} was already {decision}; nothing changed")
+                raise InputRejected(f"task {task_id} was already {current['status']}; it cannot be {decision} now")
+            append_own_event(conn, db.workspace, EVENT_SOURCE, query("tasks.applied_event"),
+                             {**params, "occurred_at": task["decided_at"].isoformat()})
+        return Decision(task, True, f"task {task_id} {decision}")
+
+    return retry_conflicts(attempt)
 

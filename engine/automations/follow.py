@@ -26,7 +26,7 @@ from typing import Callable, Optional
 import psycopg
 from pydantic import create_model
 
-from ..db import Database, connect
+from ..db import Database, connect, database_error
 from ..errors import DatabaseError
 from ..stopping import Stop, Stopper
 from . import DEFAULT_BATCH_SIZE
@@ -117,6 +117,7 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
     totals = FollowTotals()
     wakeups: Optional[Wakeups] = None
     said_polling = False
+    outage: Optional[list] = None  # [monotonic start, failed sweeps]: one line when it starts, one when it ends
     try:
         while not stopper.requested():
             try:
@@ -128,6 +129,10 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
                                   f"polling every {poll_seconds:g}s")
                 totals.notified = wakeups is not None
                 report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopper)
+                if outage is not None:
+                    on_notice(f"database reachable again after {time.monotonic() - outage[0]:.0f}s "
+                              f"({outage[1]} failed sweep{'s' if outage[1] != 1 else ''}); sweeping resumed")
+                    outage = None
                 totals.sweeps += 1
                 for key, value in report.counters().items():
                     setattr(totals, key, getattr(totals, key) + value)
@@ -136,13 +141,17 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
                     wakeups.wait(poll_seconds, stopper)
                 else:
                     stopper.wait(poll_seconds)
-            except (psycopg.OperationalError, DatabaseError) as exc:
+            except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
                 db.close()
                 if wakeups is not None:
                     wakeups.close()
                     wakeups = None
                 said_polling = False  # after a reconnect, try notifications again
-                on_notice(f"sweep failed, retrying in {poll_seconds:g}s: {str(exc).splitlines()[0]}")
+                if outage is None:
+                    outage = [time.monotonic(), 0]
+                    reason = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
+                    on_notice(f"sweep failed, retrying every {poll_seconds:g}s until the database answers: {reason}")
+                outage[1] += 1
                 stopper.wait(poll_seconds)
     finally:
         if wakeups is not None:

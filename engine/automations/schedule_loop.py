@@ -2,18 +2,21 @@
 
 Uses the ``schedule`` package.  A signal only sets a flag: the sweep in
 progress finishes its current batch (which commits whole), then the loop
-exits cleanly.  A database that is briefly unreachable is reported and
-retried at the next tick instead of ending the loop.
+exits cleanly.  A database that is briefly unreachable is retried at the
+next tick instead of ending the loop, and reported for cron's log: one line
+when the outage starts (with the reason) and one when a sweep succeeds again
+(how long it lasted, how many sweeps failed) — not a line per failed tick.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Callable
+import time
+from typing import Callable, Optional
 
 import psycopg
 
-from ..db import Database
+from ..db import Database, database_error
 from ..errors import DatabaseError
 from ..stopping import stop_on_signals
 from .runner import RunReport, run_once
@@ -34,15 +37,26 @@ def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], st
     import schedule
 
     runs = 0
+    outage: Optional[list] = None  # [monotonic start, failed sweeps] while the database is unreachable
 
     def sweep():
-        nonlocal runs
+        nonlocal runs, outage
         try:
             report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopping.is_set)
-            on_report(report)
-        except (psycopg.OperationalError, DatabaseError) as exc:
+        except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
             db.close()
-            on_error(f"sweep failed, retrying in {seconds}s: {str(exc).splitlines()[0]}")
+            if outage is None:
+                outage = [time.monotonic(), 0]
+                reason = exc.message if isinstance(exc, DatabaseError) else database_error(exc, db.url).message
+                on_error(f"sweep failed, retrying every {seconds}s until the database answers: {reason}")
+            outage[1] += 1
+        else:
+            if outage is not None:
+                lasted = time.monotonic() - outage[0]
+                on_error(f"database reachable again after {lasted:.0f}s ({outage[1]} failed "
+                         f"sweep{'s' if outage[1] != 1 else ''}); sweeping resumed")
+                outage = None
+            on_report(report)
         runs += 1
         if max_runs is not None and runs >= max_runs:
             stopping.set()

@@ -50,3 +50,18 @@ SELECT workspace FROM workspaces ORDER BY workspace
 -- only those that occurred at or after `since`.
 e.workspace = %(workspace)s AND e.seq > %(lo)s AND e.seq <= %(hi)s
   AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s::timestamptz)
+
+-- name: set_aside
+-- The event right after the checkpoint %(lo)s, which a batch of one could not
+-- apply, into the quarantine of automation failures (migrations/016_automation_failures.sql); a second
+-- failure of the same event updates its reason and counts the attempt.
+INSERT INTO automation_failures AS f (workspace, seq, event_id, event_type, automation, sqlstate, message)
+SELECT e.workspace, e.seq, e.event_id, e.event_type, %(automation)s, %(sqlstate)s, %(message)s
+FROM workflow_events e
+WHERE e.workspace = %(workspace)s AND e.seq > %(lo)s
+ORDER BY e.seq
+LIMIT 1
+ON CONFLICT (workspace, event_id) DO UPDATE
+    SET automation = excluded.automation, sqlstate = excluded.sqlstate, message = excluded.message,
+        attempts = f.attempts + 1, status = 'failed', failed_at = now(), resolved_at = NULL
+RETURNING failure_id, seq, event_id, event_type, automation, message

@@ -185,8 +185,8 @@ def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspac
     finally:
         conn.close()
     doctor = run(shared, "alpha", "doctor").json()
-    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 14,
-                                            "workspace_tables": 14}  # with ingest_checkpoints (issue 15)
+    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 15,
+                                            "workspace_tables": 15}  # with automation_failures (issue 11)
 
 
 def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspaces):
@@ -256,12 +256,16 @@ def hostile_cases(url):
     alert = ids("SELECT alert_id FROM alerts WHERE workspace = 'bravo' AND level IS NOT NULL ORDER BY 1 LIMIT 1")[0]
     task = ids("SELECT task_id FROM coach_tasks WHERE workspace = 'bravo' AND status = 'pending' ORDER BY 1")
     reject = ids("SELECT reject_id FROM rejected_lines WHERE workspace = 'bravo' AND source LIKE '%%evil%%'")[0]
+    failure = hostile_failure(url)
     return {
         "demo": ("--workspace", "bravo-demo", "demo"), "ingest": ("ingest", str(FIXTURES / "bad_lines.jsonl")),
         "validate": ("validate", str(FIXTURES / "bad_lines.jsonl")), "schemas list": ("schemas", "list"),
         "schemas show": ("schemas", "show", "journal.updated"), "rejects list": ("rejects", "list"),
         "rejects show": ("rejects", "show", str(reject)), "rejects retry": ("rejects", "retry", str(reject)),
         "automate": ("automate",), "alerts list": ("alerts", "list"),
+        "automate failures list": ("automate", "failures", "list", "--status", "all"),
+        "automate failures show": ("automate", "failures", "show", str(failure)),
+        "automate failures retry": ("automate", "failures", "retry", str(failure)),
         "alerts trigger": ("alerts", "trigger", alert, "--price", "10"), "journal list": ("journal", "list"),
         "journal show": ("journal", "show", "j-hostile-1"), "journal auto-log": ("journal", "auto-log", alert),
         "today": ("today", "--date", DAY), "conversion": ("conversion", "--date", DAY, "--cohort"),
@@ -273,6 +277,24 @@ def hostile_cases(url):
         "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
         **hostile_imports(),
     }
+
+
+def hostile_failure(url) -> int:
+    """An event the sweep sets aside (too large for the positions index) whose id
+    holds a terminal escape, a bidi override and a bell: the failure id."""
+    from support import poison_event, store_directly
+
+    event = {**poison_event(9), "event_id": "evt-poison-\x1b[2J\u202eevil\x07"}
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT failure_id FROM automation_failures WHERE workspace = 'bravo'").fetchone()
+    if stored is not None:
+        return stored[0]
+    store_directly(url, "bravo", event)
+    swept = run(url, "bravo", "automate")
+    assert swept.exit_code == 0 and not CONTROL.search(swept.stderr), swept.stderr
+    assert "event evt-poison-" in swept.stderr and "set aside as automation failure" in swept.stderr
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT failure_id FROM automation_failures WHERE workspace = 'bravo'").fetchone()[0]
 
 
 def hostile_imports() -> dict:

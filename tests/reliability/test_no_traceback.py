@@ -77,6 +77,8 @@ def leaf_commands():
     def walk(command, path):
         ctx = click.Context(command)
         if isinstance(command, click.Group):
+            if command.invoke_without_command and path:  # a group that runs by itself (`msp automate`)
+                yield " ".join(path), command
             for name in command.list_commands(ctx):
                 yield from walk(command.get_command(ctx, name), path + [name])
         else:
