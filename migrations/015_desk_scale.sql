@@ -1,4 +1,28 @@
--- `msp automate --all-workspaces` on a desk (issue 16): which workspaces have
+-- Issue 16: a desk of many traders on one server, and the path past it.
+--
+-- First, the one key that did not start with the workspace: rejected_lines's
+-- primary key was its identity column alone.  Sharding by workspace (Citus,
+-- docs/SCALING.md) needs every primary and unique key to hold the
+-- distribution column, and row-level security reads the same way; the key
+-- becomes (workspace, reject_id) — reject_id stays unique on its own, from
+-- its identity sequence.  The index is built first (CONCURRENTLY, before the
+-- transaction, when the table exists: engine/migrations.py), then swapped in.
+-- squawk-ignore require-concurrent-index-creation -- msp builds it CONCURRENTLY before the transaction when rejected_lines exists (engine/migrations.py)
+CREATE UNIQUE INDEX IF NOT EXISTS rejected_lines_workspace_pkey
+    ON rejected_lines (workspace, reject_id);
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                   WHERE conrelid = 'rejected_lines'::regclass AND conname = 'rejected_lines_workspace_pkey') THEN
+        ALTER TABLE rejected_lines DROP CONSTRAINT IF EXISTS rejected_lines_pkey;
+        ALTER TABLE rejected_lines ADD CONSTRAINT rejected_lines_workspace_pkey
+            PRIMARY KEY USING INDEX rejected_lines_workspace_pkey;
+    END IF;
+END
+$$;
+
+-- Then `msp automate --all-workspaces` on a desk: which workspaces have
 -- events the runner has not swept, in one indexed query whose cost follows the
 -- work, not the number of tenants.  The registry of workspaces (the one table
 -- read across workspaces, migrations/008_row_level_security.sql) keeps two
