@@ -308,15 +308,18 @@ def sweep_workspace(conn: psycopg.Connection, workspace: str, *, batch_size: int
     return report
 
 
-def workspaces_with_events(conn: psycopg.Connection) -> list[str]:
-    return [row[0] for row in conn.execute(query("runner.workspaces")).fetchall()]
+def workspaces_with_events(conn: psycopg.Connection, *, pending_only: bool = False) -> list[str]:
+    """Every registered workspace, or (``pending_only``) those with events after
+    their checkpoint — one indexed statement either way, never a probe per workspace."""
+    statement = "runner.pending_workspaces" if pending_only else "runner.workspaces"
+    return [row[0] for row in conn.execute(query(statement)).fetchall()]
 
 
 def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optional[str] = None,
              all_workspaces: bool = False, stop: Callable[[], bool] = lambda: False) -> RunReport:
     """One sweep (for cron): process every new event, then return the counters."""
     conn = db.conn
-    names = workspaces_with_events(conn) if all_workspaces else [db.workspace]
+    names = workspaces_with_events(conn, pending_only=since is None) if all_workspaces else [db.workspace]
     report = RunReport(workspaces=names)
     for name in names:
         if stop():

@@ -38,11 +38,23 @@ SELECT count(*) >= %(n)s FROM (
 ) b
 
 -- name: save_checkpoint
+-- The checkpoint, and its mirror in the registry that finds pending workspaces
+-- (migrations/017_desk_scale.sql); one statement, under the writer lock.
+WITH registry AS (
+    UPDATE workspaces SET swept_seq = %(hi)s WHERE workspace = %(workspace)s
+)
 UPDATE automation_checkpoints SET last_seq = %(hi)s, updated_at = now() WHERE workspace = %(workspace)s
 
 -- name: workspaces
--- Every workspace with events (the registry event writers keep).
+-- Every workspace with events (the registry event writers keep): a replay's list.
 SELECT workspace FROM workspaces ORDER BY workspace
+
+-- name: pending_workspaces
+-- The workspaces with events after their checkpoint: head_seq (kept by the
+-- event writers' trigger) above swept_seq (the checkpoint's mirror).  One
+-- read of the partial index workspaces_pending_idx, which holds only those
+-- workspaces: an idle desk costs an empty index scan, whatever its size.
+SELECT workspace FROM workspaces WHERE head_seq > swept_seq ORDER BY workspace
 
 -- name: in_batch
 -- The one filter of a batch's events (alias e), the {in_batch} slot of every
