@@ -67,6 +67,24 @@ def finish_renames(db: Database) -> list[str]:
     return done
 
 
+def _check_target(to: str) -> Path:
+    """The --to path, absolute; refused (exit 1) where no file can be written, before any work."""
+    path = Path(to).expanduser().absolute()
+    if path.name.endswith(PARTIAL):
+        raise UsageError(f"--to {to}: a name ending in {PARTIAL} is the archive's own work file")
+    try:
+        if len(os.fsencode(path.name + PARTIAL)) > os.pathconf(path.parent if path.parent.is_dir() else "/",
+                                                               "PC_NAME_MAX"):
+            raise InputRejected(f"--to: the file name is too long ({len(path.name)} characters)")
+        if path.is_dir():
+            raise InputRejected(f"--to {to}: is a folder; name a new file")
+        if not path.parent.is_dir():
+            raise InputRejected(f"--to {to}: no such folder {path.parent}")
+    except OSError as exc:
+        raise InputRejected(f"--to: cannot use that path: {exc.strerror or exc}") from None
+    return path
+
+
 def _default_path(workspace: str, before: dt.date, used: set[str]) -> Path:
     base = Path.cwd() / f"msp-archive-{workspace}-before-{before.isoformat()}"
     n = 1
@@ -103,10 +121,8 @@ def archive(db: Database, before: dt.date, to: Optional[str] = None, dry_run: bo
     from .reports.window import resolve_tz
 
     hook = crash_hook or (lambda _step: None)
+    requested = _check_target(to) if to else None
     renamed = [] if dry_run else finish_renames(db)
-    requested = Path(to).expanduser().absolute() if to else None
-    if requested is not None and requested.name.endswith(PARTIAL):
-        raise UsageError(f"--to {to}: a name ending in {PARTIAL} is the archive's own work file")
     with db.transaction():
         zone_name = resolve_tz(db, tz)
         cutoff = dt.datetime.combine(before, dt.time.min, tzinfo=ZoneInfo(zone_name)).astimezone(dt.timezone.utc)
@@ -127,8 +143,6 @@ def archive(db: Database, before: dt.date, to: Optional[str] = None, dry_run: bo
         path = requested or _default_path(db.workspace, before, used)
         if str(path) in used or path.exists():
             raise UsageError(f"--to {to or path}: the file exists; archive to a new file")
-        if not path.parent.is_dir():
-            raise InputRejected(f"--to {to}: no such folder {path.parent}")
         partial = _partial(path)
         hook("before_file")
         try:

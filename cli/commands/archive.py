@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..context import pass_app
-from ..params import TEXT
+from ..params import TEXT, Day
 
 
 @click.command("archive")
-@click.option("--before", "before", required=True, metavar="YYYY-MM-DD", type=TEXT,
+@click.option("--before", "before", required=True, type=Day(),
               help="Archive workflows whose last event came before this day's local midnight.")
 @click.option("--to", "to", metavar="FILE.jsonl.gz", type=TEXT,
               help="The archive file (new); default ./msp-archive-WORKSPACE-before-DATE.jsonl.gz.")
