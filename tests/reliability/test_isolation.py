@@ -182,8 +182,8 @@ def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspac
     finally:
         conn.close()
     doctor = run(shared, "alpha", "doctor").json()
-    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 14,
-                                            "workspace_tables": 14}  # with ingest_checkpoints (issue 15)
+    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 16,
+                                            "workspace_tables": 16}  # with ingest_checkpoints (issue 15), archives + archived_events (issue 16)
 
 
 def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspaces):
