@@ -268,6 +268,7 @@ def hostile_cases(url):
         "trace": ("trace", "wf-hostile-1"), "operator": ("operator", "--date", DAY), "migrate": ("migrate",),
         "review": ("review", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "tag"),
         "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
+        "archive": ("archive", "--before", "2026-11-21", "--dry-run"),  # a dry run: the other cases see the data
         **hostile_imports(),
     }
 
