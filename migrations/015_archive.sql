@@ -63,14 +63,17 @@ $$;
 -- An archived event id is taken: an insert that repeats one fails as a
 -- duplicate key does, so ingest's optimistic COPY falls back to asking which
 -- ids exist (engine/sql/events.sql existing_ids, which asks archived_events
--- too).  One statement-level check over the statement's rows, and none at
--- all while no workspace the role can see has archived anything.
+-- too).  One statement-level check over the statement's rows, skipped unless
+-- the statement's workspace has an archive; then an index probe per row
+-- (OFFSET 0 keeps it a probe: as a join, stale statistics could make it a
+-- scan of every archived id per batch), stopping at the first hit.
 CREATE OR REPLACE FUNCTION msp_workflow_events_not_archived() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    IF EXISTS (SELECT 1 FROM archives)
+    IF EXISTS (SELECT 1 FROM archives a WHERE a.workspace IN (SELECT n.workspace FROM new_events n))
        AND EXISTS (SELECT 1 FROM new_events n
-                   JOIN archived_events x ON x.workspace = n.workspace AND x.event_id = n.event_id) THEN
+                   WHERE EXISTS (SELECT 1 FROM archived_events x
+                                 WHERE x.workspace = n.workspace AND x.event_id = n.event_id OFFSET 0)) THEN
         RAISE EXCEPTION 'an event id of this insert was archived'
             USING ERRCODE = 'unique_violation';
     END IF;

@@ -66,8 +66,9 @@ SELECT %(workspace)s,
        %(source)s,
        n.source_line
 FROM (SELECT * FROM ({events}) AS built OFFSET 0) AS n (event, source_line)  -- OFFSET 0: build each event once, not once per column
-WHERE NOT EXISTS (SELECT 1 FROM archived_events x  -- an archived id is a duplicate too (migrations/015_archive.sql)
-                  WHERE x.workspace = %(workspace)s AND x.event_id = n.event ->> 'event_id')
+WHERE NOT EXISTS (SELECT 1 FROM archived_events x  -- an archived id is a duplicate too (migrations/015_archive.sql);
+                  WHERE x.workspace = %(workspace)s AND x.event_id = n.event ->> 'event_id'
+                  OFFSET 0)  -- a probe per event, never an anti-join scanning every archived id
 ON CONFLICT (workspace, event_id) DO NOTHING;
 
 -- name: one_event
