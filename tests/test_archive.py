@@ -297,3 +297,17 @@ def test_the_cli_prints_the_archive(msp, api, loaded, tmp_path):
     assert run.exit_code == 0, run.stderr
     out = json.loads(run.stdout)
     assert (out["workflows"], out["file"], out["rows"]["coach_tasks"]) == (15, str(target), 10)
+
+
+def test_an_emitted_event_whose_id_was_archived_is_not_stored_again(api, conn, workspace, tmp_path):
+    """The sweep's and emit's INSERT … SELECT skips an archived id as it skips a stored one."""
+    payload = {"signal_id": "sig-emitted", "symbol": "AAPL", "direction": "long", "confidence": 70,
+               "signal_type": "breakout"}
+    first = api.emit("signal.created", payload, workflow_id="wf-emitted", occurred_at="2025-10-06T14:00:00Z")
+    api.automate()
+    assert api.archive(before=CUTOFF, to=str(tmp_path / "e.jsonl.gz")).events == 1
+    again = api.emit("signal.created", payload, workflow_id="wf-emitted", occurred_at="2025-10-06T14:00:00Z")
+    assert again == first
+    assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = %s", (workspace,)).fetchone()[0] == 0
+    assert conn.execute("SELECT event_id FROM archived_events WHERE workspace = %s",
+                        (workspace,)).fetchall() == [(first,)]
