@@ -215,6 +215,20 @@ class Workspace:
 
         return r.TraceReport(**trace(self.db, ident))
 
+    # -- retention (issue 16) --
+
+    def archive(self, *, before: DateLike, to: Optional[str] = None, dry_run: bool = False,
+                tz: Optional[str] = None) -> r.ArchiveResult:
+        """``msp archive --before DATE``: move the finished workflows whose last event came
+        before local midnight of ``before`` to the gzip'd JSONL file ``to`` (default
+        ``./msp-archive-WORKSPACE-before-DATE.jsonl.gz``), with their derived rows."""
+        from .engine.archive import archive
+
+        day = _date(before)
+        if day is None:
+            raise UsageError("archive needs a date: before=YYYY-MM-DD")
+        return r.ArchiveResult(**archive(self.db, day, to=to, dry_run=dry_run, tz=tz))
+
     # -- tasks, state, alerts, journal, rejects (issue 12) --
 
     def tasks_list(self, *, status: str = "pending", limit: int = 20) -> r.TaskList:

@@ -263,13 +263,25 @@ class TraceNode(Result):
     children: list["TraceNode"]
 
 
-class TraceReport(Result):
-    """``msp trace``: a workflow's events as a parent → children tree."""
+class ArchivedPart(Result):
+    """Events of a traced workflow that ``msp archive`` moved to a file."""
 
+    events: int
+    archive_no: int
+    file: str
+    archived_at: Timestamp
+
+
+class TraceReport(Result):
+    """``msp trace``: a workflow's events as a parent → children tree; ``archived`` (only
+    when part of the chain was archived) says how many events went to which file, when."""
+
+    OMIT_WHEN_NONE = ("archived",)
     workflow_id: str
     events: int
     roots: list[TraceNode]
     cycle_breaks: list[str] = []  # events whose parent links formed a cycle: shown as roots, the link cut
+    archived: Optional[list[ArchivedPart]] = None
 
 
 class SourceRow(Result):
@@ -512,6 +524,44 @@ class FailureRetryResult(Result):
     retried: int
     applied: int
     still_failed: int
+# -- archive ---------------------------------------------------------------------------------
+
+class ArchiveKept(Result):
+    """Workflows whose last event came before the cutoff but that stay hot, by reason."""
+
+    not_swept: int
+    open_position: int
+    pending_task: int
+    open_journal: int
+    enriched_later: int
+
+
+class ArchiveRows(Result):
+    """Derived rows deleted with the archived workflows, per table."""
+
+    positions: int
+    alerts: int
+    journal_entries: int
+    journal_enrichments: int
+    coach_analyses: int
+    coach_tasks: int
+    workflow_stages: int
+
+
+class ArchiveResult(Result):
+    """``msp archive``: the finished workflows whose last event came before ``cutoff``
+    (local midnight of ``before``), moved to ``file`` (None on a dry run or when there
+    was nothing to archive); ``renamed``: files of earlier, interrupted runs finished."""
+
+    before: str
+    cutoff: str
+    dry_run: bool
+    file: Optional[str]
+    workflows: int
+    events: int
+    kept: ArchiveKept
+    rows: ArchiveRows
+    renamed: list[str]
 
 
 # -- schemas ---------------------------------------------------------------------------------
@@ -620,6 +670,7 @@ OUTPUTS: dict[str, type[BaseModel]] = _Outputs({
     "automate_failures_list": AutomationFailureList,
     "automate_failures_show": AutomationFailure,
     "automate_failures_retry": FailureRetryResult,
+    "archive": ArchiveResult,
     "schemas_list": EventTypeList,
     "schemas_show": SchemaDocument,
     "doctor": DoctorReport,

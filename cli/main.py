@@ -42,6 +42,8 @@ COMMANDS = {
     "tasks": ("tasks", "The coach action queue: list, accept or reject tasks.", "msp tasks list"),
     "state": ("state", "Show or set the operator state.", "msp state set --timezone America/New_York"),
     "trace": ("trace", "Show a workflow's event chain as a tree.", "msp trace wf-2026-11-20-nvda-0935"),
+    "archive": ("archive", "Move finished workflows before a date to a compressed file, out of the hot tables.",
+                "msp archive --before 2026-01-01 --dry-run"),
     "operator": ("operator", "The whole operator surface on one screen (--watch to refresh).",
                  "msp operator --watch 5"),
     "migrate": ("migrate", "Apply database migrations, --check them (CI), show --status or a --dry-run.",

@@ -326,6 +326,9 @@ def trace_view(report: dict):
 
     for root in report["roots"]:
         add(tree, root)
+    for part in report.get("archived") or ():
+        tree.add(_text(f"{part['events']} events archived on {cell(part['archived_at'])[:10]} "
+                       f"to {part['file']}", "dim"))
     return tree
 
 

@@ -16,7 +16,7 @@ wrote).  Only what is genuinely time-dependent is normalised:
 - the database's time in the message refusing a second trigger of an alert becomes ``<now>``;
 - the connection string, target and server version that ``doctor`` and ``migrate --status|--dry-run`` name become ``<database>``,
   ``<target>`` and ``<server_version>``; the PostgreSQL version ``migrate --check`` lints for
-  becomes ``<pg_version>``.
+  becomes ``<pg_version>``; the archive's file (a folder of the run's own) becomes ``<file>``.
 
 ``MSP_GOLDEN_UPDATE=1 pytest tests/test_golden.py`` rewrites the files (only ever on
 purpose: a diff in them is a change of a published interface).
@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,8 @@ OTHER_ALERT = "alert_plan_cand-2026-11-20-GOOGL-1305"
 JOURNAL = "jd_plan_cand-2026-11-20-SPY-1330"
 BAD = "fixtures/bad_lines.jsonl"  # relative to the repository root, the test's working directory
 DAY = "fixtures/trading_day.jsonl"
+
+ARCHIVE_FILE = Path(tempfile.gettempdir()) / f"msp-golden-{os.getpid()}" / "archive.jsonl.gz"
 
 # (golden file name, command arguments, expected exit code); run in this order
 CASES = [
@@ -117,6 +121,10 @@ CASES = [
     ("automate_failures_show_missing", ["automate", "failures", "show", "2"], 1),
     ("automate_failures_retry", ["automate", "failures", "retry", "--all"], 1),
     ("automate_failures_list_all", ["automate", "failures", "list", "--status", "all"], 0),
+    # retention (issue 16): the file lands in a folder of the run's own, named "<file>" here
+    ("archive_dry_run", ["archive", "--before", "2026-11-21", "--dry-run"], 0),
+    ("archive", ["archive", "--before", "2026-11-21", "--to", str(ARCHIVE_FILE)], 0),
+    ("trace_archived", ["trace", "ops-2026-11-20"], 0),
 ]
 POISONED_BEFORE = "automate_set_aside"
 
@@ -136,6 +144,7 @@ def normalise(name: str, text: str, started: dt.datetime) -> str:
     if name in ("doctor", "migrate_status", "migrate_dry_run"):
         for key in ("database", "target", "server_version"):
             text = re.sub(r'"%s": "[^"]*"' % key, f'"{key}": "<{key}>"', text)
+    text = text.replace(str(ARCHIVE_FILE), "<file>")
     if name == "migrate_check":  # squawk lints for the server's major version (embedded 18, CI's other 15)
         text = re.sub(r'"pg_version": "[^"]*"', '"pg_version": "<pg_version>"', text)
     return text
@@ -167,6 +176,8 @@ def golden_run(server_url):
     url = make_database(server_url, name)
     cwd = os.getcwd()
     os.chdir(ROOT)
+    shutil.rmtree(ARCHIVE_FILE.parent, ignore_errors=True)
+    ARCHIVE_FILE.parent.mkdir()
     try:
         base = ["--database-url", url, "--workspace", WORKSPACE, "--format", "json"]
         outputs = {}
@@ -187,6 +198,7 @@ def golden_run(server_url):
         yield outputs
     finally:
         os.chdir(cwd)
+        shutil.rmtree(ARCHIVE_FILE.parent, ignore_errors=True)
         drop_database(server_url, name)
 
 

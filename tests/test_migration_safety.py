@@ -153,7 +153,7 @@ def test_check_runs_squawk_for_the_servers_version(database_url):
 def test_offline_check_needs_no_database():
     result = invoke(["--database-url", "postgresql://nobody@127.0.0.1:1/none", "migrate", "--check", "--offline"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == ("migrations check: OK (17 files, 84 statements; "
+    assert result.stdout.splitlines()[-1] == ("migrations check: OK (18 files, 93 statements; "
                                               "squawk for PostgreSQL 15.0)")
 
 
@@ -256,6 +256,7 @@ def test_dry_run_lists_each_statement_with_its_lock_and_applies_nothing(fresh_da
         ("011_pending_task_counts.sql", 50, "coach_tasks", "SHARE ROW EXCLUSIVE"),
         ("014_ingest_checkpoints.sql", 36, "workflow_events", "SHARE ROW EXCLUSIVE"),
         ("017_desk_scale.sql", 63, "workflow_events", "SHARE ROW EXCLUSIVE"),
+        ("018_archive.sql", 81, "workflow_events", "SHARE ROW EXCLUSIVE"),
     ]
     with psycopg.connect(fresh_database) as c:
         assert current_level(c) == 8

@@ -128,6 +128,8 @@ def cases(desk):
                       lambda out: ["opening range breakouts only, round 0"]),
         "trace": (lambda n: ["trace", "wf-2026-11-20-nvda-0935"],
                   lambda out: fields(flatten(js("trace", "wf-2026-11-20-nvda-0935")["roots"]), "event_id", "summary")),
+        "archive": (lambda n: ["archive", "--before", "2026-11-21", "--dry-run"],  # a dry run: the others see the data
+                    lambda out: ["cutoff", "2026-11-21T05:00:00+00:00", "open_journal", "workflow_stages"]),
         "operator": (lambda n: ["operator", "--date", DAY, "--tz", NY, "--top", "5"],
                      lambda out: [f"msp tasks accept|reject {t['task_id']}"
                                   for t in js("operator", "--date", DAY, "--tz", NY)["coach_queue"]]),

@@ -31,7 +31,8 @@ def trace(db: Database, ident: str) -> dict:
         row = db.conn.execute(query("trace.workflow_of_event"), params).fetchone()
         workflow_id = row[0] if row else ident
         rows = fetch_all(db.conn, query("trace.events"), {**params, "workflow_id": workflow_id})
-    if not rows:
+        archived = fetch_all(db.conn, query("trace.archived"), {**params, "workflow_id": workflow_id})
+    if not rows and not archived:
         raise NotFound(f"no workflow or event with id {ident}")
     nodes = {}
     for r in rows:
@@ -66,4 +67,7 @@ def trace(db: Database, ident: str) -> dict:
             roots.append(node)
             cycle_breaks.append(r["event_id"])
             reach(node)
-    return {"workflow_id": workflow_id, "events": len(rows), "roots": roots, "cycle_breaks": cycle_breaks}
+    report = {"workflow_id": workflow_id, "events": len(rows), "roots": roots, "cycle_breaks": cycle_breaks}
+    if archived:  # msp archive moved part (or all) of the chain out (docs/ARCHITECTURE.md#retention)
+        report["archived"] = archived
+    return report

@@ -185,8 +185,8 @@ def test_row_level_security_stops_a_query_that_forgot_its_workspace(two_workspac
     finally:
         conn.close()
     doctor = run(shared, "alpha", "doctor").json()
-    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 15,
-                                            "workspace_tables": 15}  # with automation_failures (issue 11)
+    assert doctor["row_level_security"] == {"active": True, "role": "msp_app", "tables_with_policy": 17,
+                                            "workspace_tables": 17}  # with ingest_checkpoints (issue 15), automation_failures (issue 11), archives + archived_events (issue 16)
 
 
 def test_hostile_strings_are_stored_verbatim_and_rendered_harmlessly(two_workspaces):
@@ -275,6 +275,7 @@ def hostile_cases(url):
         "trace": ("trace", "wf-hostile-1"), "operator": ("operator", "--date", DAY), "migrate": ("migrate",),
         "review": ("review", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "tag"),
         "doctor": ("doctor",), "server status": ("server", "status"), "server stop": ("server", "stop"),
+        "archive": ("archive", "--before", "2026-11-21", "--dry-run"),  # a dry run: the other cases see the data
         **hostile_imports(),
     }
 

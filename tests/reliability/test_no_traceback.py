@@ -66,6 +66,7 @@ STRING_KINDS = {
     ("import fills", "session_close"): "clock",
     ("review", "week"): "date", ("review", "month"): "month", ("review", "date_from"): "date",
     ("review", "date_to"): "date", ("review", "html_path"): "outfile",
+    ("archive", "to"): "outfile",
 }
 # what a parameter needs beside it to be read at all
 COMPANIONS = {("automate", "since"): ["--replay"], ("import fills", "mapping"): ["--broker=generic"]}
@@ -109,6 +110,8 @@ def _valid_value(path, param, empty_file):
     kind = STRING_KINDS.get((path, param.name))
     if kind == "file":
         return empty_file
+    if isinstance(param.type, Day):  # a required day (archive --before)
+        return "2026-01-01"
     if isinstance(param.type, FiniteNumber):
         return str((param.type.low or 0) + 1)
     if isinstance(param.type, click.IntRange):
