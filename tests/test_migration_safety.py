@@ -254,7 +254,7 @@ def test_dry_run_lists_each_statement_with_its_lock_and_applies_nothing(fresh_da
         ("011_pending_task_counts.sql", 45, "coach_tasks", "SHARE ROW EXCLUSIVE"),
         ("011_pending_task_counts.sql", 50, "coach_tasks", "SHARE ROW EXCLUSIVE"),
         ("014_ingest_checkpoints.sql", 36, "workflow_events", "SHARE ROW EXCLUSIVE"),
-        ("015_archive.sql", 81, "workflow_events", "SHARE ROW EXCLUSIVE"),
+        ("015_archive.sql", 84, "workflow_events", "SHARE ROW EXCLUSIVE"),
     ]
     with psycopg.connect(fresh_database) as c:
         assert current_level(c) == 8
