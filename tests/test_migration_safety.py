@@ -256,7 +256,7 @@ def test_dry_run_lists_each_statement_with_its_lock_and_applies_nothing(fresh_da
         ("011_pending_task_counts.sql", 50, "coach_tasks", "SHARE ROW EXCLUSIVE"),
         ("014_ingest_checkpoints.sql", 36, "workflow_events", "SHARE ROW EXCLUSIVE"),
         ("017_desk_scale.sql", 63, "workflow_events", "SHARE ROW EXCLUSIVE"),
-        ("018_archive.sql", 81, "workflow_events", "SHARE ROW EXCLUSIVE"),
+        ("018_archive.sql", 84, "workflow_events", "SHARE ROW EXCLUSIVE"),
     ]
     with psycopg.connect(fresh_database) as c:
         assert current_level(c) == 8
