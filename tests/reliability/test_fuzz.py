@@ -71,7 +71,9 @@ def validate_refuses(path: Path) -> set:
     result = invoke(["--format", "json", "validate", str(path)])
     assert "Traceback" not in result.stderr and result.exit_code in (0, 1), result.stderr
     refused = set()
-    for line in result.stderr.splitlines():  # FILE:LINE: path: message (or FILE:LINE: warning: …)
+    # FILE:LINE: path: message (or FILE:LINE: warning: …), one per "\n": a message may hold \x85
+    # or U+2028, which str.splitlines() would split on
+    for line in filter(None, result.stderr.split("\n")):
         number, tail = line[len(str(path)) + 1:].split(": ", 1)
         if not tail.startswith("warning: "):
             refused.add(int(number))
