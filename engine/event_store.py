@@ -75,6 +75,9 @@ class StagedBatch:
     repeats: list = field(default_factory=list)  # (line_no, event_id, same content as the first?)
     repeat_rows: dict = field(default_factory=dict)  # line_no → StagedRow of a repeat
     rejects: list = field(default_factory=list)  # (line_no, raw, truncated, [problem dicts])
+    # lines refused only for an id in msp's namespace: (line_no, raw, event_id, [problem dicts]); settled
+    # by the writer as duplicates of the exact event msp holds, else quarantined (settle_reserved)
+    reserved: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # (line_no, event_id, [Problem]): told once the line is stored
     bytes_read: int = 0
     row_events: Optional[dict] = None  # an import's batch: source row → how many events it made
@@ -129,6 +132,9 @@ class StagedBatch:
 
     def add_reject(self, line_no: int, raw: bytes, truncated: bool, problems: list[dict]) -> None:
         self.rejects.append((line_no, raw, truncated, problems))
+
+    def add_reserved(self, line_no: int, raw: bytes, event_id: str, problems: list[dict]) -> None:
+        self.reserved.append((line_no, raw, event_id, problems))
 
 
 @dataclass
@@ -208,6 +214,24 @@ def _existing_and_conflicts(conn, workspace: str, rows: list) -> tuple[set, list
     return existing, conflicts
 
 
+def _settle_reserved(conn, workspace: str, batch: StagedBatch, result: WriteResult) -> None:
+    """A line with an id in msp's namespace is a duplicate when msp already holds
+    exactly that event (stored or archived: a re-import of its own history);
+    otherwise it is quarantined with the validation's message.  Nothing is stored."""
+    if not batch.reserved:
+        return
+    rows = [StagedRow(line_no, event_id, False, raw, b"", raw) for line_no, raw, event_id, _ in batch.reserved]
+    existing, conflicts = _existing_and_conflicts(conn, workspace, rows)
+    differing = {line_no for line_no, _event_id in conflicts}
+    for line_no, raw, event_id, problems in batch.reserved:
+        if event_id in existing and line_no not in differing:
+            result.duplicates += 1
+            result.duplicate_lines.append(line_no)
+        else:
+            result.late_rejects.append((line_no, raw, False, problems))
+    result.late_rejects.sort(key=lambda r: r[0])
+
+
 def _insert_rows(conn, workspace: str, batch: StagedBatch, result: WriteResult, optimistic: bool) -> None:
     lock_writers(conn, workspace)
     rows = list(batch.rows.values())
@@ -251,7 +275,8 @@ def _write_batch_once(conn: psycopg.Connection, workspace: str, batch: StagedBat
     try:
         with login_role_transaction(conn, workspace):
             _insert_rows(conn, workspace, batch, result, optimistic)
-            _quarantine(conn, workspace, batch.source, batch.rejects)
+            _settle_reserved(conn, workspace, batch, result)
+            _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
             if after is not None:
                 after(conn, result)
         result.conflicts.sort()
@@ -321,6 +346,7 @@ def _write_careful(conn: psycopg.Connection, workspace: str, batch: StagedBatch,
         for row, message in refused:
             result.late_rejects.append((row.line_no, row.raw, False, [{"path": "", "message": message}]))
             result.not_stored.add(row.event_id)
+        _settle_reserved(conn, workspace, batch, result)
         result.late_rejects.sort(key=lambda r: r[0])
         _quarantine(conn, workspace, batch.source, batch.rejects + result.late_rejects)
         if after is not None:

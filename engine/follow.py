@@ -196,7 +196,7 @@ class _Staging:
     tracker: Optional[FileCheckpoint] = None
 
     def lines(self) -> int:
-        return self.batch.staged + len(self.batch.rejects)
+        return self.batch.staged + len(self.batch.rejects) + len(self.batch.reserved)
 
 
 class Follower:

@@ -33,7 +33,7 @@ from .db import Database, workspace_transaction
 from .event_store import StagedBatch, WriteResult, write_batch
 from .sources import Source, check_path, resolve_sources
 from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
-from .validation import Checked, LineChecker, Problem
+from .validation import Checked, LineChecker, Problem, reserved_id_only
 
 BATCH_BYTES = 8 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -241,7 +241,7 @@ class Ingestor:
         report = self.report
         rejects = batch.rejects + result.late_rejects
         if batch.row_events is None:
-            report.read += batch.staged + len(batch.rejects)
+            report.read += batch.staged + len(batch.rejects) + len(batch.reserved)
             report.ingested += result.ingested
             report.duplicates += result.duplicates
             report.rejected += len(rejects)
@@ -315,17 +315,21 @@ class Ingestor:
                 continue
             self.stage(batch, line_no, raw, checked)
             batch_bytes += len(raw)
-            if batch.staged + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
+            if batch.staged + len(batch.rejects) + len(batch.reserved) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch, checkpoint()
                 batch = StagedBatch(source, self.db.workspace)
                 batch_bytes = 0
-        if batch.staged or batch.rejects or batch.bytes_read:
+        if batch.staged or batch.rejects or batch.reserved or batch.bytes_read:
             yield batch, checkpoint()
 
     def stage(self, batch: StagedBatch, line_no: int, raw: bytes, checked: Checked) -> None:
         """Add a checked (non-blank) line to ``batch``: an event, or a reject."""
         if checked.errors:
-            batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
+            reserved = reserved_id_only(checked, raw)
+            if reserved is not None:  # settled by the writer: a re-import of msp's own event, or refused
+                batch.add_reserved(line_no, raw, reserved, [p.as_dict() for p in checked.errors])
+            else:
+                batch.add_reject(line_no, raw, checked.truncated, [p.as_dict() for p in checked.errors])
         else:
             batch.add_event(line_no, checked.event_id, checked.derived_id, raw, checked.event, exact=checked.exact)
             if checked.warnings:  # told once the batch commits, if this line stored its event
@@ -369,7 +373,7 @@ class Ingestor:
             if len(batch.row_events) + len(batch.rejects) >= self.batch_lines or batch_bytes >= BATCH_BYTES:
                 yield batch
                 batch, batch_bytes = new_batch(), 0
-        if batch.staged or batch.rejects or batch.bytes_read:
+        if batch.staged or batch.rejects or batch.reserved or batch.bytes_read:
             yield batch
 
     def ingest_stream(self, source: str, stream: BinaryIO, tracker: Optional[FileCheckpoint] = None) -> None:

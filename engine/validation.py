@@ -64,6 +64,21 @@ class Problem:
         return {"path": self.path, "message": self.message}
 
 
+def reserved_id_only(checked: "Checked", raw: bytes) -> Optional[str]:
+    """The event id of a line refused for one reason only: its id is in msp's
+    reserved namespace (``msp.``).  The event writer stores nothing for such a
+    line, and counts it a duplicate when msp already holds that exact event (a
+    re-import of exported or archived history), else quarantines it
+    (docs/RELIABILITY.md, "Input posing as msp's own events")."""
+    if len(checked.errors) != 1 or checked.errors[0].path != "/event_id":
+        return None
+    try:
+        event_id = orjson.loads(raw).get("event_id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return event_id if isinstance(event_id, str) and event_id.startswith(OWN_ID_PREFIX) else None
+
+
 @dataclass
 class Checked:
     """The outcome for one line: an event (accepted) or errors (rejected)."""

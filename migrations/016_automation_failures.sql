@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS automation_failures (
     status      text        NOT NULL DEFAULT 'failed' CHECK (status IN ('failed', 'retried')),
     failed_at   timestamptz NOT NULL DEFAULT now(),
     resolved_at timestamptz,
-    CONSTRAINT automation_failures_pkey PRIMARY KEY (failure_id),
+    CONSTRAINT automation_failures_pkey PRIMARY KEY (workspace, failure_id),  -- workspace first, as every key (docs/SCALING.md)
     CONSTRAINT automation_failures_event_key UNIQUE (workspace, event_id)
 );
 

@@ -244,7 +244,7 @@ def test_trace_says_where_an_archived_chain_went(api, msp, loaded, tmp_path):
     wf = DONE_OLD[0]
     report = api.trace(wf).model_dump(mode="json")
     archived_at = report["archived"][0]["archived_at"]
-    assert report == {"workflow_id": wf, "events": 0, "roots": [],
+    assert report == {"workflow_id": wf, "events": 0, "roots": [], "cycle_breaks": [],
                       "archived": [{"events": 9, "archive_no": 1, "file": str(target), "archived_at": archived_at}]}
     assert api.trace(f"{wf}-z").workflow_id == wf  # an archived event still names its workflow
     shown = msp("trace", wf)

@@ -45,7 +45,8 @@ SQL = ROOT / "engine" / "sql"
 WORKSPACE_TABLES = {
     "workflow_events", "rejected_lines", "automation_checkpoints", "positions", "closed_trades", "alerts",
     "journal_entries", "coach_analyses", "coach_tasks", "journal_enrichments", "operator_state", "workspaces",
-    "workflow_stages", "pending_task_counts", "ingest_checkpoints",
+    "workflow_stages", "pending_task_counts", "ingest_checkpoints", "automation_failures", "archives",
+    "archived_events",
 }
 
 # Named statements that are fragments of others (filled into a {slot}), not statements.
@@ -68,6 +69,8 @@ CROSS_WORKSPACE = {
                                       "is table-wide by nature)",
     "011_pending_task_counts.sql:56": "migration backfill of every workspace's pending count, once",
     "017_desk_scale.sql:42": "migration backfill of every workspace's head and swept seqs, once",
+    "018_archive.sql:70": "the archived-id trigger over its transition table (the inserting statement's rows: "
+                          "one workspace per writer transaction)",
 }
 
 # PL/pgSQL that runs SQL built at run time (EXECUTE), which no parser can check:
@@ -80,6 +83,7 @@ DYNAMIC = {
     "010_workflow_stages.sql:81": "the stages backfill, msp_workflow_stages_merge_sql over workflow_events, once",
     "010_workflow_stages.sql:89": "msp_wall_off: the wall's DDL for a later table",
     "017_desk_scale.sql:68": "GRANT UPDATE (head_seq, swept_seq) ON workspaces (no table data)",
+    "018_archive.sql:36": "GRANT DELETE to msp_app on the tables msp archive empties (no table data)",
 }
 
 
@@ -430,10 +434,10 @@ def test_every_primary_and_unique_key_of_a_workspace_table_starts_with_workspace
     workspace_keys = {k: v for k, v in keys.items() if k[0] in WORKSPACE_TABLES}
     assert {table for table, _ in workspace_keys} == WORKSPACE_TABLES
     assert {k: v for k, v in workspace_keys.items() if v[0] != "workspace"} == {}
-    # rejected_lines's first key (reject_id alone, migration 002) is replaced by 015
+    # rejected_lines's first key (reject_id alone, migration 002) is replaced by 017
     assert workspace_keys[("rejected_lines", "rejected_lines_workspace_pkey")] == ["workspace", "reject_id"]
-    before_015 = _keys([s for s in migration_statements() if not s.label.startswith("015_")])
-    assert {k: v for k, v in before_015.items() if k[0] in WORKSPACE_TABLES and v[0] != "workspace"} == {
+    before_017 = _keys([s for s in migration_statements() if not s.label.startswith("017_")])
+    assert {k: v for k, v in before_017.items() if k[0] in WORKSPACE_TABLES and v[0] != "workspace"} == {
         ("rejected_lines", "rejected_lines_pkey"): ["reject_id"]}
 
 

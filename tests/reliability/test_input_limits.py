@@ -178,13 +178,24 @@ def test_input_cannot_take_the_ids_msp_derives_for_its_own_events(msp, conn, wor
     assert msp("automate", workspace_name=clean).exit_code == 0
     assert automated_counts(conn, workspace) == automated_counts(conn, clean)
     assert automated_counts(conn, workspace) == {"plans": 7, "alerts": 6, "journal": 9, "enrichments": 4}
-    # a dump of msp's own events ingested again stores nothing new (they are refused, not stored twice)
-    dump = [bytes(json.dumps(e), "utf-8") for (e,) in conn.execute(
-        "SELECT event FROM workflow_events WHERE workspace = %s AND event_id LIKE 'msp.%%' ORDER BY seq", (workspace,))]
+    # a dump of msp's own events ingested again (a re-import of exported or archived history) is
+    # 26 duplicates: each is exactly the event msp holds; the same id with other content is refused
+    texts = [t for (t,) in conn.execute(  # as stored, every digit (a Python float would round the coach's)
+        "SELECT event::text FROM workflow_events WHERE workspace = %s AND event_id LIKE 'msp.%%' ORDER BY seq",
+        (workspace,))]
+    dump = [t.encode() for t in texts]
+    events = [json.loads(t) for t in texts[:1]]
     before = len(stored(conn, workspace))
     again = msp("--format", "json", "ingest", write_lines(tmp_path / "dump.jsonl", dump))
     assert len(dump) == 26
-    assert again.json()["ingested"] == 0 and again.json()["rejected"] == len(dump)
+    assert again.exit_code == 0, again.stderr
+    assert (again.json()["ingested"], again.json()["duplicates"], again.json()["rejected"]) == (0, 26, 0)
+    altered = bytes(json.dumps({**events[0], "occurred_at": "2026-11-20T23:59:00-05:00"}), "utf-8")
+    forged = msp("--format", "json", "ingest", write_lines(tmp_path / "forged.jsonl", [altered]))
+    assert forged.exit_code == 1
+    assert (forged.json()["ingested"], forged.json()["duplicates"], forged.json()["conflicts"],
+            forged.json()["rejected"]) == (0, 0, 0, 1)
+    assert "reserved for the events msp writes itself" in forged.stderr
     assert len(stored(conn, workspace)) == before
 
 
