@@ -63,11 +63,19 @@ def test_two_overlapping_ingests_and_four_runners_at_once_give_exact_counts(raci
     assert sum(x["ingested"] for x in loads) == n_a + n_more and sum(x["duplicates"] for x in loads) == n_a
     assert all(x["read"] == x["ingested"] + x["duplicates"] + x["rejected"] for x in loads)
     assert run(racing_database, "desk", "automate").exit_code == 0  # whatever arrived after the runners
-    # The same inputs, one after the other, on a direct connection.
-    for path in (a, b):
-        assert run(reference_database, "desk", "ingest", path).exit_code == 0
+    # The same inputs, one after the other, on a direct connection — in the order the race committed
+    # them: b's own events may land between a's last batches, and what the automations derive
+    # (the coach's sample, the journal entry an analysis enriches) follows the events' order.
+    racing_direct = direct_url(racing_database, reference_database)
+    with psycopg.connect(racing_direct) as p:
+        stored = [t for (t,) in p.execute("SELECT event::text FROM workflow_events WHERE workspace = 'desk' "
+                                          "AND event_id NOT LIKE 'msp.%' ORDER BY seq")]
+    assert len(stored) == n_a + n_more
+    in_order = tmp_path / "in_commit_order.jsonl"
+    in_order.write_text("".join(t + "\n" for t in stored))
+    assert run(reference_database, "desk", "ingest", in_order).exit_code == 0
     assert run(reference_database, "desk", "automate").exit_code == 0
-    with psycopg.connect(reference_database) as d, psycopg.connect(direct_url(racing_database, reference_database)) as p:
+    with psycopg.connect(reference_database) as d, psycopg.connect(racing_direct) as p:
         pooled, alone = snapshot(p, "desk"), snapshot(d, "desk")
         assert {k: len(v) for k, v in pooled.items()} == {k: len(v) for k, v in alone.items()}
         assert pooled == alone
