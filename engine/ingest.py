@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
 import orjson
@@ -457,7 +457,7 @@ class ValidationReport:
     warnings: int = 0
 
     def counts(self) -> dict:
-        return {"read": self.read, "valid": self.valid, "invalid": self.invalid, "warnings": self.warnings}
+        return asdict(self)
 
 
 def validate(sources, *, stdin: Optional[BinaryIO] = None, callbacks: Optional[IngestCallbacks] = None,

@@ -12,7 +12,7 @@ unique key, so a retry creates only what is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import psycopg
@@ -33,7 +33,7 @@ class FailureRetry:
     still_failed: int = 0
 
     def counts(self) -> dict:
-        return {"retried": self.retried, "applied": self.applied, "still_failed": self.still_failed}
+        return asdict(self)
 
 
 def retry(db: Database, ids: Optional[list[int]] = None) -> FailureRetry:

@@ -11,7 +11,7 @@ they are, and importing the corrected file brings them in.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import orjson
@@ -32,8 +32,7 @@ class RetryReport:
     still_rejected: int = 0
 
     def counts(self) -> dict:
-        return {"retried": self.retried, "ingested": self.ingested, "duplicates": self.duplicates,
-                "still_rejected": self.still_rejected}
+        return asdict(self)
 
 
 def retry(db: Database, ids: Optional[list[int]] = None) -> RetryReport:
