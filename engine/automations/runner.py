@@ -136,14 +136,16 @@ def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
 
 
 def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
-    """(hi, events, event types) of the next batch in (lo, limit]; hi is None when there is none."""
+    """(hi, events, event types, drained) of the next batch in (lo, limit]; hi is None when there is
+    none; drained: nothing visible lies beyond it (engine/sql/runner.sql batch_end)."""
     return conn.execute(query("runner.batch_end"),
                         {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
 
 
 def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, report: RunReport,
                  started: Optional[dict] = None) -> bool:
-    """Process the next batch after the checkpoint; False when there was nothing to do.
+    """Process the next batch after the checkpoint; False when there is nothing more to do
+    (nothing was there, or the batch took every event visible).
 
     The events the automations emit are processed in the same transaction, pass
     after pass, while the batch holds fewer than ``batch_size`` events: a plan
@@ -159,8 +161,9 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
             lo = hi = started["lo"] = _lock_and_read_checkpoint(conn, workspace)
             total = 0
             while total < batch_size:
-                end, scanned, types = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
+                end, scanned, types, drained = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
                 if end is None:
+                    drained = True
                     break
                 if not total:
                     _refresh_statistics_if_due(conn, workspace, lo, batch,
@@ -174,12 +177,12 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
                 return batch, False
             conn.execute(query("runner.save_checkpoint"), {"workspace": workspace, "hi": hi})
         batch.batches += 1
-        return batch, True
+        return batch, not drained
 
-    batch, found = retry_conflicts(attempt)
+    batch, more = retry_conflicts(attempt)
     report.add(batch)
     report.catching_up, report.analyzed_at = batch.catching_up, batch.analyzed_at
-    return found
+    return more
 
 
 def _set_aside(conn: psycopg.Connection, workspace: str, lo: int, exc: BaseException, report: RunReport, *,
@@ -267,7 +270,7 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
             batch = RunReport()
             with workspace_transaction(conn, workspace):
                 limit = _lock_and_read_checkpoint(conn, workspace)
-                hi, scanned, types = _batch_end(conn, workspace, lo, limit, size)
+                hi, scanned, types, _drained = _batch_end(conn, workspace, lo, limit, size)
                 if hi is None:
                     return batch, None
                 _apply(conn, Scope(workspace, lo, hi, since), scanned, types, batch)

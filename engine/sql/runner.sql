@@ -14,6 +14,9 @@ SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR 
 -- the analysis's journal enrichment sees the entries (their status, their
 -- notes) exactly as the events before it left them, wherever batch boundaries
 -- would otherwise fall.
+-- `drained`: the batch holds every event visible after %(lo)s (no cut, fewer than
+-- %(size)s), so a sweep ends with it instead of opening a transaction to find
+-- nothing; an event committed later has its own notification or next run.
 -- (A sweep handles its own analyses after the ingested events of their
 -- batch, so only analyses ingested among journal events, or a sweep running
 -- alongside an ingest, cut a batch.)
@@ -28,7 +31,9 @@ cut AS (
     WHERE event_type = 'coach.analysis.generated'
       AND seq < (SELECT max(seq) FROM b WHERE event_type IN ('journal.updated', 'journal.completed'))
 )
-SELECT max(seq), count(*), array_agg(DISTINCT event_type) FROM b
+SELECT max(seq), count(*), array_agg(DISTINCT event_type),
+       count(*) = (SELECT count(*) FROM b) AND count(*) < %(size)s AS drained  -- nothing visible beyond it
+FROM b
 WHERE seq <= coalesce((SELECT seq FROM cut), %(limit)s)
 
 -- name: backlog_at_least

@@ -45,8 +45,18 @@ def test_two_overlapping_ingests_and_four_runners_at_once_give_exact_counts(raci
     # would make the outcome depend on the runners' timing, not on what this test is about.
     n_more = workload.write_jsonl(more, 1_000, prefix="q", seed=2,
                                   start=datetime.datetime(2026, 11, 25, 14, 30, tzinfo=datetime.timezone.utc))
-    with open(b, "ab") as f:  # b = a + 1,000 events of its own
-        f.write(more.read_bytes())
+    # b's own events may be stored between a's last batches (b passes a's events as duplicates while
+    # a waits for the writer lock), and some automations read what is stored when a runner gets there:
+    # the coach's sample (the workspace's last 20 closes) and the journal entry an analysis enriches
+    # (the symbol's newest open one as it stood). So b's own trades stay open and trade symbols of
+    # their own: no outcome may hang on that race, and the result must equal a, then b, one by one.
+    own = [line for line in more.read_bytes().splitlines(keepends=True) if b'"trade.closed"' not in line]
+    own = b"".join(own)
+    for symbol in workload.SYMBOLS:
+        own = own.replace(f'"{symbol}"'.encode(), f'"{symbol.replace("-", "")}Q"'.encode())
+    n_more = own.count(b"\n")
+    with open(b, "ab") as f:  # b = a + its own events
+        f.write(own)
 
     def proc(*args):
         return subprocess.Popen([sys.executable, "-m", "msp", "--database-url", racing_database, "--workspace",
@@ -63,17 +73,10 @@ def test_two_overlapping_ingests_and_four_runners_at_once_give_exact_counts(raci
     assert sum(x["ingested"] for x in loads) == n_a + n_more and sum(x["duplicates"] for x in loads) == n_a
     assert all(x["read"] == x["ingested"] + x["duplicates"] + x["rejected"] for x in loads)
     assert run(racing_database, "desk", "automate").exit_code == 0  # whatever arrived after the runners
-    # The same inputs, one after the other, on a direct connection — in the order the race committed
-    # them: b's own events may land between a's last batches, and what the automations derive
-    # (the coach's sample, the journal entry an analysis enriches) follows the events' order.
+    # The same inputs, one after the other, on a direct connection.
     racing_direct = direct_url(racing_database, reference_database)
-    with psycopg.connect(racing_direct) as p:
-        stored = [t for (t,) in p.execute("SELECT event::text FROM workflow_events WHERE workspace = 'desk' "
-                                          "AND event_id NOT LIKE 'msp.%' ORDER BY seq")]
-    assert len(stored) == n_a + n_more
-    in_order = tmp_path / "in_commit_order.jsonl"
-    in_order.write_text("".join(t + "\n" for t in stored))
-    assert run(reference_database, "desk", "ingest", in_order).exit_code == 0
+    for path in (a, b):
+        assert run(reference_database, "desk", "ingest", path).exit_code == 0
     assert run(reference_database, "desk", "automate").exit_code == 0
     with psycopg.connect(reference_database) as d, psycopg.connect(racing_direct) as p:
         pooled, alone = snapshot(p, "desk"), snapshot(d, "desk")
