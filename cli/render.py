@@ -268,7 +268,7 @@ def issue_printer(kind: str = "", live=None):
 
     def _print(issue) -> None:
         line = (f"{safe_text(issue.source)}:{issue.line}: {label}{safe_text(issue.path or '(root)')}: "
-                f"{safe_text(issue.message)}")
+                f"{safe_text(issue.message)}").replace("\n", "\\n")  # one line an issue, whatever the input held
         if live is not None:
             live.print(line, markup=False, highlight=False, soft_wrap=True)
         else:

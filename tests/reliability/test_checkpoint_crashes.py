@@ -67,6 +67,16 @@ def test_sigkill_between_copy_and_commit_leaves_the_checkpoint_at_the_last_commi
     assert checkpoint(scratch_database, "w", path) == (os.path.getsize(path), n)
 
 
+def killed_backends_gone(url: str) -> None:
+    """Wait until the killed client's server process has ended its transaction (committed or rolled
+    back): the client may die with its COMMIT already sent, and the server finishes it."""
+    deadline = time.monotonic() + 30
+    while scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND application_name = 'msp'"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_at_any_kill_point_the_checkpoint_covers_exactly_the_committed_lines(scratch_database, tmp_path):
     path = tmp_path / "day.jsonl"
     n = workload.write_jsonl(path, 12_000, prefix="k", seed=6)
@@ -76,6 +86,7 @@ def test_at_any_kill_point_the_checkpoint_covers_exactly_the_committed_lines(scr
         threshold = int(n * rng.uniform(0.1, 0.8))
         proc = msp_process(scratch_database, workspace, "ingest", str(path), "--batch-size", "500")
         assert kill_when(proc, lambda: committed_lines(scratch_database, workspace)[0] >= threshold)
+        killed_backends_gone(scratch_database)  # a COMMIT sent just before the kill still lands
         count, last = committed_lines(scratch_database, workspace)
         assert 0 < count == last < n  # every line is an event: committed lines are 1..last
         assert checkpoint(scratch_database, workspace, path) == (offset_after(path, last), last)
