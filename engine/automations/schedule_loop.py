@@ -10,7 +10,6 @@ when the outage starts (with the reason) and one when a sweep succeeds again
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable, Optional
 
@@ -18,7 +17,7 @@ import psycopg
 
 from ..db import Database, database_error
 from ..errors import DatabaseError
-from ..stopping import stop_on_signals
+from ..stopping import SignalFlag, stop_on_signals
 from .runner import RunReport, run_once
 
 
@@ -32,7 +31,7 @@ def run_every(db: Database, seconds: int, on_report: Callable[[RunReport], None]
                      on_error=on_error, max_runs=max_runs)
 
 
-def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], stopping: threading.Event, *,
+def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], stopping: SignalFlag, *,
           batch_size: int, all_workspaces: bool, on_error: Callable[[str], None], max_runs: int | None) -> int:
     import schedule
 
