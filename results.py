@@ -26,6 +26,8 @@ from typing import Annotated, Any, ClassVar, Generic, Iterator, Optional, TypeVa
 from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr, RootModel, WithJsonSchema,
                       model_serializer)
 
+from .engine.line_counts import IngestCounts
+
 # a timestamptz Python cannot hold (the year 10000 in UTC, 1 BC) is loaded as its ISO text
 # (engine/db.py InstantLoader) and printed as it is
 Timestamp = Annotated[Union[dt.datetime, str],
@@ -76,17 +78,9 @@ class ResultList(RootModel[list[Item]], Generic[Item]):
 
 # -- ingest, validate ------------------------------------------------------------------------
 
-class IngestResult(Result):
+class IngestResult(Result, IngestCounts):
     """``msp ingest``: read = ingested + duplicates + rejected, always; a file's lines
     before its checkpoint are ``checkpoint_skipped``, not read."""
-
-    read: int
-    ingested: int
-    duplicates: int
-    conflicts: int
-    rejected: int
-    warnings: int
-    checkpoint_skipped: int
 
 
 class ValidateResult(Result):

@@ -29,14 +29,14 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Optional
 
-from pydantic import create_model
-
+from . import statistics
 from .automations.follow import SweepCounters
 from .automations.runner import RunReport, sweep_workspace
 from .checkpoints import FileCheckpoint
 from .db import Database
 from .event_store import StagedBatch, WriteResult
 from .errors import UsageError
+from .line_counts import IngestCounts
 from .ingest import (DEFAULT_BATCH_LINES, UTF8_BOM, IngestCallbacks, Ingestor, IngestReport, check_line,
                      check_sources, make_checker, short_switch_interval)
 from .sources import STDIN
@@ -46,9 +46,6 @@ from .validation import DEFAULT_MAX_LINE_BYTES, LineChecker
 DEFAULT_FLUSH_MS = 200
 IDLE_SLEEP_SECONDS = 0.01  # between looks at files that had nothing new
 SKIP_CHUNK = 1 << 20
-
-
-IngestCounts = create_model("IngestCounts", **{name: (int, ...) for name in IngestReport().counts()})
 
 
 class FollowSummary(SweepCounters, IngestCounts):  # fields: the ingest counts first (pydantic: last base first)
@@ -212,6 +209,8 @@ class Follower:
         self.automate = automate
         self.from_start = from_start
         self.report = FollowReport(self.ingestor.report, RunReport(workspaces=[db.workspace]) if automate else None)
+        self.upkeep = statistics.Upkeep(counted=statistics.EVENT_TABLES,
+                                        grown=statistics.SWEEP_TABLES if automate else ())
         self.staging = {id(t): self._new_staging(t) for t in self.tails}
 
     def _new_staging(self, tail: Tail) -> _Staging:
@@ -221,6 +220,7 @@ class Follower:
     def _commit(self, jobs: list[_Staging]) -> tuple[list[tuple[StagedBatch, WriteResult]], Optional[RunReport]]:
         written = [self.ingestor.write(job.batch, job.tracker, job.checkpoint) for job in jobs]
         swept = sweep_workspace(self.db.conn, self.db.workspace) if self.automate else None
+        self.upkeep.wrote(self.db.conn, self.db.workspace, sum(result.ingested for _, result in written))
         return written, swept
 
     def _account(self, outcome) -> None:

@@ -29,7 +29,7 @@ import orjson
 
 from . import statistics
 from .checkpoints import FileCheckpoint
-from .db import Database, workspace_transaction
+from .db import Database
 from .event_store import StagedBatch, WriteResult, write_batch
 from .sources import Source, check_path, resolve_sources
 from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
@@ -425,10 +425,10 @@ class Ingestor:
         return tracker
 
     def refresh_statistics(self) -> None:
+        """After the run: the event tables' statistics, if it (or the runs before it) made them stale."""
         added = self.report.events_ingested or self.report.ingested
-        if added >= statistics.BULK_ROWS:  # a bulk load: the planner must know the new size
-            with workspace_transaction(self.db.conn, self.db.workspace):
-                statistics.refresh(self.db.conn, statistics.EVENT_TABLES, added=added)
+        if added:
+            statistics.refresh_after_writes(self.db.conn, self.db.workspace, statistics.EVENT_TABLES, added=added)
 
 
 def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:

@@ -26,6 +26,7 @@ from typing import Callable, Optional
 import psycopg
 from pydantic import create_model
 
+from .. import statistics
 from ..db import Database, connect, database_error
 from ..errors import DatabaseError
 from ..stopping import Stop, Stopper
@@ -114,6 +115,7 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
     """Sweep now, then whenever events commit (or every ``poll_seconds``) until
     ``stop``; return the totals."""
     stopper = Stopper(stop)
+    upkeep = statistics.Upkeep(grown=statistics.SWEEP_WRITES)
     totals = FollowTotals()
     wakeups: Optional[Wakeups] = None
     said_polling = False
@@ -128,7 +130,8 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
                         on_notice(f"notifications do not reach this connection (a pooler in transaction mode?): "
                                   f"polling every {poll_seconds:g}s")
                 totals.notified = wakeups is not None
-                report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopper)
+                report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopper,
+                                  upkeep=upkeep)
                 if outage is not None:
                     on_notice(f"database reachable again after {time.monotonic() - outage[0]:.0f}s "
                               f"({outage[1]} failed sweep{'s' if outage[1] != 1 else ''}); sweeping resumed")

@@ -319,8 +319,11 @@ def workspaces_with_events(conn: psycopg.Connection, *, pending_only: bool = Fal
 
 
 def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optional[str] = None,
-             all_workspaces: bool = False, stop: Callable[[], bool] = lambda: False) -> RunReport:
-    """One sweep (for cron): process every new event, then return the counters."""
+             all_workspaces: bool = False, stop: Callable[[], bool] = lambda: False,
+             upkeep: Optional[statistics.Upkeep] = None) -> RunReport:
+    """One sweep (for cron): process every new event, then return the counters.
+    Then the statistics of the tables it wrote (engine/statistics.py): a look at
+    the end, or ``upkeep``'s, for a follower that sweeps again and again."""
     conn = db.conn
     names = workspaces_with_events(conn, pending_only=since is None) if all_workspaces else [db.workspace]
     report = RunReport(workspaces=names)
@@ -331,6 +334,11 @@ def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optio
             report.add(sweep_isolated(db, name, batch_size=batch_size, since=since, stop=stop))
         else:
             report.add(sweep_workspace(conn, name, batch_size=batch_size, since=since, stop=stop))
+    if report.counts[SCANNED]:  # the tables it wrote to, if they doubled
+        if upkeep is not None:
+            upkeep.wrote(conn, db.workspace)
+        else:
+            statistics.refresh_after_writes(conn, db.workspace, statistics.SWEEP_WRITES)
     return report
 
 

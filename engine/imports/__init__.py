@@ -16,10 +16,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Optional
 
-from pydantic import BaseModel
-
 from ..db import Database, workspace_transaction
 from ..errors import UsageError
+from ..line_counts import LineCounts
 from ..ingest import IngestCallbacks, IngestReport, Ingestor, SourceRow
 from ..sources import STDIN, STDIN_SOURCE, check_path
 from ..reports.window import operator_zone
@@ -55,7 +54,7 @@ class ImportOutcome:
     tz: Optional[str] = None
 
 
-class ImportResult(BaseModel):
+class ImportResult(LineCounts):
     """The summary of one import (``--format json`` prints ``model_dump(mode="json")``).
 
     ``read = ingested + duplicates + rejected``, counted in source rows: a row is
@@ -65,12 +64,6 @@ class ImportResult(BaseModel):
     import (IBKR ORDER/CLOSED_LOT/SUMMARY rows, Flex section markers);
     ``conflicts`` counts events whose id is stored with different content."""
 
-    read: int
-    ingested: int
-    duplicates: int
-    conflicts: int
-    rejected: int
-    warnings: int
     events_ingested: int
     events_duplicate: int
     skipped: int
