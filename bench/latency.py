@@ -55,9 +55,36 @@ def msp(url: str, workspace: str, *args: str, stdin=None) -> tuple[float, dict]:
     return elapsed, json.loads(proc.stdout)
 
 
-def follower(url: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(common.msp_command() + ["--database-url", url, "--workspace", WORKSPACE, "--format",
-                                                    "json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+class Follower:
+    """A following msp process whose output is read as it comes: a follower prints a
+    line per sweep, and one whose pipe nobody empties stops at the 64 KiB the pipe
+    holds (a 5-minute run of ``automate --follow`` once stalled after 10 s that way)."""
+
+    def __init__(self, url: str, *args: str):
+        self.proc = subprocess.Popen(common.msp_command() + ["--database-url", url, "--workspace", WORKSPACE,
+                                                             "--format", "json", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.out, self.err = bytearray(), bytearray()
+        self.readers = [threading.Thread(target=self._drain, args=(stream, into), daemon=True)
+                        for stream, into in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _drain(stream, into: bytearray) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            into.extend(chunk)
+
+    def poll(self):
+        return self.proc.poll()
+
+    def stop(self, timeout: float = 120) -> tuple[int, str, str]:
+        """SIGTERM, then (exit code, stdout, stderr)."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout)
+        for reader in self.readers:
+            reader.join(timeout)
+        return self.proc.returncode, self.out.decode(), self.err.decode()
 
 
 class Observer(threading.Thread):
@@ -119,11 +146,12 @@ def percentile(values: list[float], p: float) -> float:
 
 def latency_run(server: str, label: str, commands: list[list[str]], rate: int, duration: float) -> list[str]:
     url = common.scratch_database(server, "latency")
+    procs: list[Follower] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "live.jsonl"
             path.write_bytes(b"")
-            procs = [follower(url, *[str(path) if a == "{file}" else a for a in cmd]) for cmd in commands]
+            procs = [Follower(url, *[str(path) if a == "{file}" else a for a in cmd]) for cmd in commands]
             observer = Observer(url)
             observer.start()
             warm, _ = write_stream(path, 10, 1.0, prefix="warm")  # until the followers answer
@@ -131,7 +159,7 @@ def latency_run(server: str, label: str, commands: list[list[str]], rate: int, d
             while not set(warm) <= set(observer.alerts):
                 if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                     raise SystemExit(f"{label}: the followers did not start: "
-                                     + " ".join(p.stderr.read().decode() for p in procs if p.poll() is not None))
+                                     + " ".join(p.stop()[2] for p in procs if p.poll() is not None))
                 time.sleep(0.05)
             written, _ = write_stream(path, rate, duration, prefix="live")
             with open(path, "rb") as f:
@@ -143,11 +171,7 @@ def latency_run(server: str, label: str, commands: list[list[str]], rate: int, d
                 time.sleep(0.1)
             observer.done.set()
             observer.join()
-            outputs = []
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-                out, err = proc.communicate(timeout=120)
-                outputs.append((proc.returncode, out.decode(), err.decode()))
+            outputs = [proc.stop() for proc in procs]
             _, reference = msp(url, "reference", "ingest", str(path))
             msp(url, "reference", "automate")
         with psycopg.connect(url) as conn:
@@ -159,6 +183,9 @@ def latency_run(server: str, label: str, commands: list[list[str]], rate: int, d
                 " (SELECT count(*) FROM alerts WHERE workspace = %(w)s)", {"w": ws}).fetchone()
                 for ws in (WORKSPACE, "reference")}
     finally:
+        for proc in procs:  # a run that failed half-way leaves no follower behind
+            if proc.poll() is None:
+                proc.proc.kill()
         common.drop_database(server, url)
     plan_ms = [1000 * (observer.plans[wf] - at) for wf, at in written.items() if wf in observer.plans]
     both_ms = [1000 * (max(observer.plans[wf], observer.alerts[wf]) - at) for wf, at in written.items()
