@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
 import tempfile
@@ -49,7 +48,7 @@ import psycopg
 
 import common
 import workload
-from reports import ExplainingConnection, OPERATOR
+from reports import OPERATOR, warm_server_ms
 
 HISTORY_END = dt.datetime(2026, 11, 21, 0, 0, tzinfo=dt.timezone.utc)
 REPORT_DATE = dt.date(2026, 11, 20)
@@ -202,23 +201,10 @@ def report_calls(trace_id: str):
 
 def measure_reports(url: str, workspace: str) -> dict:
     """Server ms (EXPLAIN ANALYZE planning + execution, summed) of each report, second of two runs."""
-    from msp.engine.config import resolve_settings
-    from msp.engine.db import Database
-
     with psycopg.connect(url) as conn:
         trace_id = conn.execute("SELECT workflow_id FROM workflow_events WHERE workspace = %s "
                                 "AND event_type = 'trade.closed' ORDER BY seq DESC LIMIT 1", (workspace,)).fetchone()[0]
-    results = {}
-    for label, call in report_calls(trace_id).items():
-        db = Database(resolve_settings(url, workspace), url)
-        proxy = ExplainingConnection(db.conn)
-        db._conn = proxy
-        call(db)  # warm
-        proxy.server_ms = 0.0
-        call(db)
-        db.close()
-        results[label] = proxy.server_ms
-    return results
+    return {label: warm_server_ms(url, workspace, call)[0] for label, call in report_calls(trace_id).items()}
 
 
 def in_process(url: str, workspace: str, work) -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import subprocess
 import tempfile
@@ -65,6 +64,24 @@ class ExplainingConnection:
         return Cursor()
 
 
+def warm_server_ms(url: str, workspace: str, call) -> tuple[float, object]:
+    """The server time of ``call(db)``'s reads on its second run (the first
+    warms the caches), in milliseconds, and what that run returned."""
+    from msp.engine.config import resolve_settings
+    from msp.engine.db import Database
+
+    db = Database(resolve_settings(url, workspace), url)
+    proxy = ExplainingConnection(db.conn)
+    db._conn = proxy
+    try:
+        call(db)
+        proxy.server_ms = 0.0
+        result = call(db)
+    finally:
+        db.close()
+    return proxy.server_ms, result
+
+
 OPERATOR = "operator (one refresh of the whole surface)"
 
 
@@ -99,25 +116,16 @@ def report_calls():
 
 
 def measure(url: str) -> dict:
-    from msp.engine.config import resolve_settings
-    from msp.engine.db import Database
-
     results = {}
     for name, (call, argv) in report_calls().items():
-        db = Database(resolve_settings(url, "bench"), url)
-        proxy = ExplainingConnection(db.conn)
-        db._conn = proxy
-        call(db)  # warm
-        proxy.server_ms = 0.0
-        call(db)
-        db.close()
+        server_ms, _ = warm_server_ms(url, "bench", call)
         runs = []
         for _ in range(3):
             start = time.perf_counter()
             subprocess.run(common.msp_command() + ["--database-url", url, "--workspace", "bench", *argv,
                                                    "--format", "json"], capture_output=True, check=True)
             runs.append((time.perf_counter() - start) * 1000)
-        results[name] = (proxy.server_ms, statistics.median(runs))
+        results[name] = (server_ms, statistics.median(runs))
     return results
 
 

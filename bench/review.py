@@ -51,19 +51,12 @@ def accept_one_task(url: str) -> None:
 
 
 def measure(url: str, tmp: Path) -> tuple[int, list[str]]:
-    from msp.engine.config import resolve_settings
-    from msp.engine.db import Database
     from msp.engine.reports.review import review
 
     lines = ["| period | trades | server ms | command ms (json) |", "|---|---:|---:|---:|"]
     for name, options in PERIODS.items():
-        db = Database(resolve_settings(url, "bench"), url)
-        proxy = reports.ExplainingConnection(db.conn)
-        db._conn = proxy
-        review(db, tz=NY, **options)  # warm
-        proxy.server_ms = 0.0
-        trades = review(db, tz=NY, **options).trades
-        db.close()
+        server_ms, result = reports.warm_server_ms(url, "bench", lambda db: review(db, tz=NY, **options))
+        trades = result.trades
         runs = []
         for _ in range(3):
             start = time.perf_counter()
@@ -71,7 +64,7 @@ def measure(url: str, tmp: Path) -> tuple[int, list[str]]:
                                                    *_argv(options), "--tz", NY, "--format", "json"],
                            capture_output=True, check=True)
             runs.append((time.perf_counter() - start) * 1000)
-        lines.append(f"| {name} | {trades:,} | {proxy.server_ms:.1f} | {statistics.median(runs):.0f} |")
+        lines.append(f"| {name} | {trades:,} | {server_ms:.1f} | {statistics.median(runs):.0f} |")
     html = tmp / "year.html"
     start = time.perf_counter()
     subprocess.run(common.msp_command() + ["--database-url", url, "--workspace", "bench", "review",

@@ -150,6 +150,12 @@ def _plpgsql_queries(node) -> list[str]:
     return found
 
 
+def _do_block_as_function(stmt) -> str:
+    """A DO block's body as a function definition, which the PL/pgSQL parser reads."""
+    body = next(a.arg.sval for a in stmt.args if a.defname == "as")
+    return f"CREATE FUNCTION msp_do() RETURNS void LANGUAGE plpgsql AS $msp_do${body}$msp_do$"
+
+
 def dynamic_sql(sources: list[Source]) -> set[str]:
     """Labels of the function bodies and DO blocks that EXECUTE SQL built at run time."""
     found = set()
@@ -159,8 +165,7 @@ def dynamic_sql(sources: list[Source]) -> set[str]:
         except Exception:
             continue
         if isinstance(raw.stmt, pg.DoStmt):
-            body = next(a.arg.sval for a in raw.stmt.args if a.defname == "as")
-            tree = parse_plpgsql(f"CREATE FUNCTION msp_do() RETURNS void LANGUAGE plpgsql AS $msp_do${body}$msp_do$")
+            tree = parse_plpgsql(_do_block_as_function(raw.stmt))
         elif isinstance(raw.stmt, pg.CreateFunctionStmt) and \
                 {o.defname: o.arg for o in raw.stmt.options}["language"].sval == "plpgsql":
             tree = parse_plpgsql(_server_text(source.sql))
@@ -382,9 +387,7 @@ def _ddl(sources: list[Source]):
         except Exception:
             continue
         if isinstance(raw.stmt, pg.DoStmt):
-            body = next(a.arg.sval for a in raw.stmt.args if a.defname == "as")
-            wrapped = f"CREATE FUNCTION msp_do() RETURNS void LANGUAGE plpgsql AS $msp_do${body}$msp_do$"
-            for inner in _plpgsql_queries(parse_plpgsql(wrapped)):
+            for inner in _plpgsql_queries(parse_plpgsql(_do_block_as_function(raw.stmt))):
                 try:
                     yield from (r.stmt for r in parse_sql(inner))
                 except Exception:

@@ -19,11 +19,10 @@ import psycopg
 
 from ..automations.base import Scope
 from ..automations.runner import RunReport, _apply, error_line, is_poison
-from ..db import Database, fetch_all, retry_conflicts, workspace_transaction
-from ..errors import NotFound
+from ..db import Database, retry_conflicts, workspace_transaction
 from ..event_store import lock_writers
-from ..numbers import BIGINT_MAX
 from ..sql import query
+from .retry_queue import rows_to_retry
 
 
 @dataclass
@@ -39,16 +38,12 @@ class FailureRetry:
 def retry(db: Database, ids: Optional[list[int]] = None) -> FailureRetry:
     """Apply the automations again to set-aside events (all, or ``ids``)."""
     conn, workspace = db.conn, db.workspace
-    storable = [i for i in ids if 0 < i <= BIGINT_MAX] if ids else None  # no row has any other id
 
     def attempt() -> FailureRetry:
         outcome = FailureRetry()
         with workspace_transaction(conn, workspace):
             lock_writers(conn, workspace)  # the same lock order as the sweep
-            rows = fetch_all(conn, query("automation_failures.pending"),
-                             {"workspace": workspace, "ids": storable or None}) if storable or not ids else []
-            if ids and not rows:
-                raise NotFound(f"no automation failure with id {', '.join(map(str, ids))} waiting for a retry")
+            rows = rows_to_retry(conn, "automation_failures.pending", workspace, ids, "automation failure")
             for row in rows:
                 outcome.retried += 1
                 params = {"workspace": workspace, "failure_id": row["failure_id"]}

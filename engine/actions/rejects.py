@@ -16,12 +16,11 @@ from typing import Optional
 
 import orjson
 
-from ..db import Database, fetch_all, retry_conflicts, workspace_transaction
-from ..errors import NotFound
-from ..numbers import BIGINT_MAX
+from ..db import Database, retry_conflicts, workspace_transaction
 from ..event_store import StagedBatch, write_batch
 from ..sql import query
 from ..validation import LineChecker
+from .retry_queue import rows_to_retry
 
 
 @dataclass
@@ -47,11 +46,7 @@ def _retry_once(db: Database, ids: Optional[list[int]]) -> RetryReport:
     conn, workspace = db.conn, db.workspace
     # one transaction: the lines stay locked until they are moved (nested writes are savepoints)
     with workspace_transaction(conn, workspace):
-        storable = [i for i in ids if 0 < i <= BIGINT_MAX] if ids else None  # no row has any other id
-        rows = fetch_all(conn, query("rejects.pending"), {"workspace": workspace, "ids": storable or None}) \
-            if storable or not ids else []
-        if ids and not rows:
-            raise NotFound(f"no quarantined line with id {', '.join(map(str, ids))} waiting for a retry")
+        rows = rows_to_retry(conn, "rejects.pending", workspace, ids, "quarantined line")
         good: dict[str, list] = defaultdict(list)
         still_bad_ids, still_bad_errors = [], []
         for row in rows:
