@@ -19,7 +19,7 @@ the command prints with ``--format json``.  Expected failures raise the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
 from .engine.automations import DEFAULT_BATCH_SIZE
 from .engine.config import Settings, resolve_settings
@@ -27,6 +27,9 @@ from .engine.db import Database
 from .engine.errors import UsageError
 from .engine.limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
 from . import results as r
+
+if TYPE_CHECKING:  # the embedded server's module loads only when a server command runs
+    from .engine.embedded import ServerStatus, ServerStop
 
 DateLike = Union[dt.date, str, None]
 
@@ -359,14 +362,14 @@ class Workspace:
 
     # -- server, doctor, migrate (issues 10, 17) --
 
-    def server_status(self) -> "msp.engine.embedded.ServerStatus":
+    def server_status(self) -> "ServerStatus":
         """``msp server status``: the embedded server, read from its data directory
         (no database connection; it never starts the server)."""
         from .engine.embedded import server_status
 
         return server_status()
 
-    def server_stop(self) -> "msp.engine.embedded.ServerStop":
+    def server_stop(self) -> "ServerStop":
         """``msp server stop``: stop the embedded server (no database connection).
         This workspace's own connection, if open, is closed first."""
         from .engine.embedded import server_stop

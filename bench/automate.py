@@ -93,7 +93,7 @@ def main() -> None:
             finally:
                 common.drop_database(server, before_sweep)
             lines = [
-                f"| step | events | seconds | note |", "|---|---:|---:|---|",
+                "| step | events | seconds | note |", "|---|---:|---:|---|",
                 f"| msp ingest | {ingested['ingested']:,} | {ingest_s:.1f} | |",
                 f"| msp automate (one sweep) | {counters['events_scanned']:,} scanned | {sweep_s:.1f} | "
                 f"{counters['auto_plans_created']:,} plans, {counters['auto_alerts_created']:,} alerts, "

@@ -18,7 +18,6 @@ import datetime as dt
 import gzip
 import json
 
-import psycopg
 import pytest
 
 import events as ev

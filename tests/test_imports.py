@@ -7,7 +7,6 @@ FifoPnlRealized; the coach's statistics equal those of the CSV's last 20 trades.
 """
 
 import csv
-import io
 import shutil
 from decimal import Decimal
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import events as ev
-from support import FIXTURES, run_process
+from support import run_process
 
 
 def one_line_error(result, code):

@@ -12,7 +12,6 @@ its unique key is the alert trigger, so a second call changes nothing.
 
 from __future__ import annotations
 
-from typing import Optional
 
 from .. import numbers
 from ..db import Database, fetch_one, retry_conflicts

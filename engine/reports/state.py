@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Optional
-
-import orjson
-
 from ..db import Database, fetch_one
-from ..errors import UsageError
 from ..sql import query
-from ..timeparse import zone
 
 FIELDS = ("focus", "active_candidates", "risk_environment", "attention_score", "mode", "cognitive_load",
           "timezone", "last_actions", "updated_at")

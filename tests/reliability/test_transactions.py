@@ -127,7 +127,7 @@ def test_a_serialization_failure_is_redone_not_reported(scratch_database):
 def serializable_database(server_url):
     """A fresh migrated database whose sessions default to SERIALIZABLE."""
     name = f"msp_ser_{uuid.uuid4().hex[:8]}"
-    url = migrated(make_database(server_url, name))
+    migrated(make_database(server_url, name))
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_isolation = serializable')
     try:
