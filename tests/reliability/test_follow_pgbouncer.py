@@ -52,10 +52,21 @@ def test_followers_through_pgbouncer_fall_back_to_polling_and_stay_exactly_once(
     path.write_bytes(b"")
     followers = [start(pooled_database, "automate", "--follow", "--poll-seconds", "0.3", "--batch-size", "200")
                  for _ in range(2)]
+    try:
+        _follow_and_compare(followers, pooled_database, reference_database, tmp_path, path, lines, n)
+    finally:  # a failed assertion leaves no process behind
+        for proc in followers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+def _follow_and_compare(followers, pooled_database, reference_database, tmp_path, path, lines, n):
     notices = [first_stderr_line(proc) for proc in followers]  # each said so, once its token did not come back
     assert notices == ["msp: notifications do not reach this connection (a pooler in transaction mode?): "
                        "polling every 0.3s\n"] * 2
     ingest = start(pooled_database, "ingest", "--follow", path, "--flush-ms", "50", "--automate")
+    followers.append(ingest)  # killed too if what follows fails
     for k in range(4):  # the scanner appends in four bursts
         with open(path, "ab") as f:
             f.write(b"".join(lines[k * len(lines) // 4:(k + 1) * len(lines) // 4]))
@@ -66,7 +77,7 @@ def test_followers_through_pgbouncer_fall_back_to_polling_and_stay_exactly_once(
                  "(SELECT max(seq) FROM workflow_events WHERE workspace = 'desk')")
     wait_for(lambda: scalar(pooled_database, caught_up), "the sweeps")
     outcomes = []
-    for proc in followers + [ingest]:
+    for proc in followers:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=WAIT_SECONDS)
         outcomes.append((proc.returncode, out.decode(), err.decode()))
