@@ -209,8 +209,8 @@ class Follower:
         self.automate = automate
         self.from_start = from_start
         self.report = FollowReport(self.ingestor.report, RunReport(workspaces=[db.workspace]) if automate else None)
-        self.upkeep = statistics.Upkeep(counted=statistics.EVENT_TABLES,
-                                        grown=statistics.SWEEP_TABLES if automate else ())
+        self.upkeep = statistics.Upkeep(counted=(statistics.WORKFLOW_EVENTS,),
+                                        grown=statistics.SWEEP_WRITES if automate else statistics.EVENT_TABLES)
         self.staging = {id(t): self._new_staging(t) for t in self.tails}
 
     def _new_staging(self, tail: Tail) -> _Staging:

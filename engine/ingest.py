@@ -428,7 +428,8 @@ class Ingestor:
         """After the run: the event tables' statistics, if it (or the runs before it) made them stale."""
         added = self.report.events_ingested or self.report.ingested
         if added:
-            statistics.refresh_after_writes(self.db.conn, self.db.workspace, statistics.EVENT_TABLES, added=added)
+            statistics.refresh_after_writes(self.db.conn, self.db.workspace, counted=(statistics.WORKFLOW_EVENTS,),
+                                            added=added, grown=statistics.EVENT_TABLES)
 
 
 def make_checker(max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, max_depth: Optional[int] = None) -> LineChecker:

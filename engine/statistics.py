@@ -30,6 +30,7 @@ BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itse
 WORKFLOW_EVENTS = ("workflow_events (workspace, seq, event_id, event_type, occurred_at, workflow_id, parent_event_id, "
                    "actor_type, symbol, plan_candidate_id)")
 EVENT_TABLES = (WORKFLOW_EVENTS, "workflow_stages")  # what an ingest fills (the stages by trigger)
+# (an ingest counts events, not workflows: only the events' count fits the twentieth rule)
 # Likewise the sweep's tables leave out their free text and documents (notes,
 # tags, recommendations, task details, enrichment summaries): no statement
 # filters, joins or sorts on them, and they were two thirds of each ANALYZE.
@@ -82,22 +83,24 @@ def refresh(conn: psycopg.Connection, tables: tuple[str, ...], added: int = 0) -
         return frozenset()
 
 
-def refresh_after_writes(conn: psycopg.Connection, workspace: str, tables: tuple[str, ...],
-                         added: int = 0) -> frozenset:
-    """``refresh``, in a transaction of its own, for a writer that has committed."""
+def refresh_after_writes(conn: psycopg.Connection, workspace: str, *, counted: tuple[str, ...] = (),
+                         added: int = 0, grown: tuple[str, ...] = ()) -> frozenset:
+    """``refresh``, in a transaction of its own, for a writer that has committed:
+    ``counted``, the tables it added ``added`` rows to, and ``grown``, the tables
+    it wrote without a count that fits them (refreshed once they doubled)."""
+    grown = tuple(t for t in grown if t not in counted)
     with workspace_transaction(conn, workspace):
-        return refresh(conn, tables, added=added)
+        analyzed = refresh(conn, counted, added=added) if counted else frozenset()
+        return analyzed | refresh(conn, grown) if grown else analyzed
 
 
 class Upkeep:
     """The statistics of a follower (``--follow``), which commits several times a
-    second: it looks at most every ``every_seconds``.  ``counted`` are the tables
-    it counts rows for (an ingest's events: a twentieth of a table added refreshes
-    it, as it does for one large ingest); ``grown`` the tables it writes without a
-    count of its own (a sweep's: refreshed when they doubled)."""
+    second: ``refresh_after_writes`` at most every ``every_seconds``, with the rows
+    added to the ``counted`` tables summed since their last refresh."""
 
     def __init__(self, counted: tuple[str, ...] = (), grown: tuple[str, ...] = (), every_seconds: float = 1.0):
-        self.counted, self.grown = counted, tuple(t for t in grown if t not in counted)
+        self.counted, self.grown = counted, grown
         self.every_seconds = every_seconds
         self.added = 0
         self._last = time.monotonic()
@@ -110,10 +113,7 @@ class Upkeep:
         if now - self._last < self.every_seconds:
             return frozenset()
         self._last = now
-        with workspace_transaction(conn, workspace):
-            analyzed = refresh(conn, self.counted, added=self.added) if self.counted else frozenset()
-            if self.grown:
-                analyzed |= refresh(conn, self.grown)
+        analyzed = refresh_after_writes(conn, workspace, counted=self.counted, added=self.added, grown=self.grown)
         if analyzed & {_name(t) for t in self.counted}:
             self.added = 0
         return analyzed

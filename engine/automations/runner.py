@@ -338,7 +338,7 @@ def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optio
         if upkeep is not None:
             upkeep.wrote(conn, db.workspace)
         else:
-            statistics.refresh_after_writes(conn, db.workspace, statistics.SWEEP_WRITES)
+            statistics.refresh_after_writes(conn, db.workspace, grown=statistics.SWEEP_WRITES)
     return report
 
 
