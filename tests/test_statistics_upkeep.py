@@ -58,6 +58,18 @@ def stored(url) -> int:
         return conn.execute("SELECT count(*) FROM workflow_events").fetchone()[0]
 
 
+def assert_kept_up(url, before: dict, events: int) -> None:
+    """Since ``before``: the event table was analyzed as it grew (twice at least), so was every
+    table of the sweep big enough to matter, and the planner knows about how many events there are."""
+    after = analyzed(url)
+    assert after["workflow_events"] - before["workflow_events"] >= 2
+    grown = tables_of_eight_pages_or_more(url, SWEPT)
+    assert len(grown) >= 3, grown
+    for table in grown:
+        assert after[table] > before[table], table
+    assert estimated_events(url) >= 0.5 * events
+
+
 def wait_for(check, what):
     deadline = time.monotonic() + WAIT_SECONDS
     while not check():
@@ -89,14 +101,7 @@ def test_a_followed_file_keeps_the_statistics_of_the_events_and_of_what_the_swee
         finally:
             stop.set()
             run.join(WAIT_SECONDS)
-    after = analyzed(own_database)
-    # the event table was refreshed as it grew, not only the tables of the sweep
-    assert after["workflow_events"] - before["workflow_events"] >= 2
-    grown = tables_of_eight_pages_or_more(own_database, SWEPT)
-    assert len(grown) >= 3, grown
-    for table in grown:
-        assert after[table] > before[table], table
-    assert estimated_events(own_database) >= 0.5 * total  # the planner knows how big the table is
+    assert_kept_up(own_database, before, total)
 
 
 def test_small_cron_runs_refresh_the_statistics_once_the_tables_doubled(own_database, tmp_path):
@@ -109,13 +114,7 @@ def test_small_cron_runs_refresh_the_statistics_once_the_tables_doubled(own_data
             workload.write_jsonl(path, lines, prefix=f"m{k}", seed=k)
             ws.ingest([str(path)])
             ws.automate()
-    after = analyzed(own_database)
-    assert after["workflow_events"] - before["workflow_events"] >= 2
-    grown = tables_of_eight_pages_or_more(own_database, SWEPT)
-    assert len(grown) >= 3, grown
-    for table in grown:
-        assert after[table] > before[table], table
-    assert estimated_events(own_database) >= 0.5 * stored(own_database)
+    assert_kept_up(own_database, before, stored(own_database))
     # a run that adds little to tables that did not double analyzes nothing
     small = tmp_path / "small.jsonl"
     workload.write_jsonl(small, 20, prefix="s", seed=9)
