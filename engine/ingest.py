@@ -32,6 +32,7 @@ from .checkpoints import FileCheckpoint
 from .db import Database
 from .event_store import StagedBatch, WriteResult, write_batch
 from .sources import Source, check_path, resolve_sources
+from .line_counts import IngestCounts
 from .limits import DEFAULT_BATCH_LINES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_BYTES
 from .validation import Checked, LineChecker, Problem, reserved_id_only
 
@@ -74,15 +75,8 @@ class IngestReport:
     warning_list: list[LineIssue] = field(default_factory=list)
 
     def counts(self) -> dict:
-        return {
-            "read": self.read,
-            "ingested": self.ingested,
-            "duplicates": self.duplicates,
-            "conflicts": self.conflicts,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
-            "checkpoint_skipped": self.checkpoint_skipped,
-        }
+        """The counts every ingest reports (engine/line_counts.py names them)."""
+        return {name: getattr(self, name) for name in IngestCounts.model_fields}
 
 
 @dataclass
