@@ -23,7 +23,7 @@ import psycopg
 from .db import as_login_role, workspace_transaction
 from .sql import compose, query
 
-BULK_ROWS = 10_000  # changes after which a writer refreshes the statistics itself
+BULK_ROWS = 10_000  # a sweep's backlog from which it is a catch-up, refreshing statistics as it goes
 
 # The events' columns the planner can use: not the jsonb document itself, whose
 # statistics no query uses and whose sampling costs most of the ANALYZE.
