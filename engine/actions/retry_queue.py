@@ -18,7 +18,7 @@ def rows_to_retry(conn: psycopg.Connection, statement: str, workspace: str, ids:
                   what: str) -> list[dict]:
     """The rows of ``statement`` (a ``pending`` query taking ``workspace`` and
     ``ids``, locking what it returns) waiting for a retry: every one, or those
-    of ``ids`` — NotFound (exit 4) naming ``what`` if ids were given and none waits."""
+    of ``ids`` — NotFound (exit 1) naming ``what`` if ids were given and none waits."""
     storable = [i for i in ids if 0 < i <= BIGINT_MAX] if ids else None  # no row has any other id
     rows = fetch_all(conn, query(statement), {"workspace": workspace, "ids": storable or None}) \
         if storable or not ids else []
