@@ -136,8 +136,9 @@ def _lock_and_read_checkpoint(conn: psycopg.Connection, workspace: str) -> int:
 
 
 def _batch_end(conn: psycopg.Connection, workspace: str, lo: int, limit: int, batch_size: int) -> tuple:
-    """(hi, events, event types, drained) of the next batch in (lo, limit]; hi is None when there is
-    none; drained: nothing visible lies beyond it (engine/sql/runner.sql batch_end)."""
+    """(hi, events, event types, drained, first) of the next batch in (lo, limit]; hi is None when
+    there is none; drained: nothing visible lies beyond it; first: the seq of its first event, so
+    the automations read it as (first - 1, hi] (engine/sql/runner.sql batch_end says why)."""
     return conn.execute(query("runner.batch_end"),
                         {"workspace": workspace, "lo": lo, "limit": limit, "size": batch_size}).fetchone()
 
@@ -161,7 +162,7 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
             lo = hi = started["lo"] = _lock_and_read_checkpoint(conn, workspace)
             total = 0
             while total < batch_size:
-                end, scanned, types, drained = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
+                end, scanned, types, drained, first = _batch_end(conn, workspace, hi, 2**62, batch_size - total)
                 if end is None:
                     drained = True
                     break
@@ -169,7 +170,7 @@ def _sweep_batch(conn: psycopg.Connection, workspace: str, batch_size: int, repo
                     _refresh_statistics_if_due(conn, workspace, lo, batch,
                                                done=report.counts[SCANNED] + report.emitted)
                 emitted = batch.emitted
-                _apply(conn, Scope(workspace, hi, end), scanned, types, batch)
+                _apply(conn, Scope(workspace, first - 1, end), scanned, types, batch)
                 hi, total = end, total + scanned
                 if batch.emitted == emitted:
                     break  # nothing of ours to follow up; whatever others commit waits for the next batch
@@ -270,10 +271,10 @@ def _replay(conn: psycopg.Connection, workspace: str, since: str, batch_size: in
             batch = RunReport()
             with workspace_transaction(conn, workspace):
                 limit = _lock_and_read_checkpoint(conn, workspace)
-                hi, scanned, types, _drained = _batch_end(conn, workspace, lo, limit, size)
+                hi, scanned, types, _drained, first = _batch_end(conn, workspace, lo, limit, size)
                 if hi is None:
                     return batch, None
-                _apply(conn, Scope(workspace, lo, hi, since), scanned, types, batch)
+                _apply(conn, Scope(workspace, first - 1, hi, since), scanned, types, batch)
             batch.batches += 1
             return batch, hi
 

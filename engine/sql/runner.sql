@@ -20,6 +20,14 @@ SELECT last_seq FROM automation_checkpoints WHERE workspace = %(workspace)s FOR 
 -- (A sweep handles its own analyses after the ingested events of their
 -- batch, so only analyses ingested among journal events, or a sweep running
 -- alongside an ingest, cut a batch.)
+-- `first`: the seq of the batch's first event.  seq is one sequence for every
+-- workspace, so a trader idle while the desk wrote millions of events has
+-- its next events far above its checkpoint; the automations read the batch
+-- as (first - 1, max], not (lo, max], because the planner sizes a seq range
+-- by the whole table's seqs: (checkpoint, max] looked like every event of the
+-- workspace, and the first sweep after a quiet spell scanned all its closes
+-- (seconds) instead of probing the batch's.  Nothing of the workspace lies in
+-- (lo, first): under the writer lock every smaller seq is visible.
 WITH b AS MATERIALIZED (
     SELECT seq, event_type FROM workflow_events
     WHERE workspace = %(workspace)s AND seq > %(lo)s AND seq <= %(limit)s
@@ -32,7 +40,8 @@ cut AS (
       AND seq < (SELECT max(seq) FROM b WHERE event_type IN ('journal.updated', 'journal.completed'))
 )
 SELECT max(seq), count(*), array_agg(DISTINCT event_type),
-       count(*) = (SELECT count(*) FROM b) AND count(*) < %(size)s AS drained  -- nothing visible beyond it
+       count(*) = (SELECT count(*) FROM b) AND count(*) < %(size)s AS drained,  -- nothing visible beyond it
+       min(seq) AS first
 FROM b
 WHERE seq <= coalesce((SELECT seq FROM cut), %(limit)s)
 
