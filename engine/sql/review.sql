@@ -46,65 +46,73 @@ firsts AS MATERIALIZED (
                       WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
                         AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
 ),
-related AS MATERIALIZED (  -- the close itself and what the trade is grouped by, from its workflow
-    SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id, r.event -> 'payload' AS p
+related AS MATERIALIZED (  -- the close itself and what the trade is grouped by, from its workflow: only
+    -- the fields the statement reads, each of the event types that has it (narrow rows: the documents
+    -- themselves made every sort and join below carry a payload per row)
+    SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id,
+           p ->> 'trade_id' AS trade_id,
+           p ->> 'plan_id' AS plan_id,
+           p ->> 'strategy' AS strategy,
+           CASE r.event_type WHEN 'trade.closed' THEN p ->> 'symbol' END AS symbol,
+           CASE r.event_type WHEN 'trade.closed' THEN p #>> '{execution,side}' END AS side,
+           CASE r.event_type WHEN 'trade.closed' THEN (p #>> '{execution,quantity}')::numeric END AS quantity,
+           CASE r.event_type WHEN 'trade.closed' THEN (p #>> '{execution,entry_price}')::numeric END AS entry_price,
+           CASE WHEN r.event_type = 'trade.plan.created' AND jsonb_typeof(p #> '{risk,invalidation}') = 'number'
+                THEN (p #>> '{risk,invalidation}')::numeric END AS stop,
+           CASE r.event_type WHEN 'trade.plan.created' THEN p #>> '{setup,signal_type}'
+                             WHEN 'signal.created' THEN p ->> 'signal_type' END AS signal_type,
+           CASE r.event_type WHEN 'signal.created' THEN p #>> '{source,strategy}' END AS signal_strategy,
+           CASE WHEN r.event_type IN ('trade.closed', 'journal.updated') AND jsonb_typeof(p -> 'tags') = 'array'
+                THEN ARRAY(SELECT jsonb_array_elements_text(p -> 'tags')) END AS tags
     FROM workflow_events r
+    CROSS JOIN LATERAL (SELECT r.event -> 'payload' AS p) payload
     WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM firsts)
       AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
                            'signal.created')
 ),
 w AS (
-    SELECT f.event_id, f.trade_id, f.pnl, f.closed_at, f.workflow_id, r.p
+    SELECT f.event_id, f.trade_id, f.pnl, f.closed_at, f.workflow_id, r.symbol, r.side, r.quantity, r.entry_price,
+           r.strategy, r.plan_id, r.tags
     FROM firsts f
     JOIN related r ON r.event_id = f.event_id
 ),
 entries AS (
-    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'trade_id') r.workflow_id, r.p ->> 'trade_id' AS trade_id,
-           r.occurred_at AS entered_at, r.p ->> 'plan_id' AS plan_id, r.p ->> 'strategy' AS strategy
+    SELECT DISTINCT ON (r.workflow_id, r.trade_id) r.workflow_id, r.trade_id,
+           r.occurred_at AS entered_at, r.plan_id, r.strategy
     FROM related r
     WHERE r.event_type = 'trade.executed'
-    ORDER BY r.workflow_id, r.p ->> 'trade_id', r.seq
+    ORDER BY r.workflow_id, r.trade_id, r.seq
 ),
 plans AS (
-    SELECT DISTINCT ON (r.workflow_id, r.p ->> 'plan_id') r.workflow_id, r.p ->> 'plan_id' AS plan_id,
-           CASE WHEN jsonb_typeof(r.p #> '{risk,invalidation}') = 'number'
-                THEN (r.p #>> '{risk,invalidation}')::numeric END AS stop,
-           r.p #>> '{setup,signal_type}' AS signal_type
+    SELECT DISTINCT ON (r.workflow_id, r.plan_id) r.workflow_id, r.plan_id, r.stop, r.signal_type
     FROM related r
     WHERE r.event_type = 'trade.plan.created'
-    ORDER BY r.workflow_id, r.p ->> 'plan_id', r.seq
+    ORDER BY r.workflow_id, r.plan_id, r.seq
 ),
 facts AS (
     SELECT r.workflow_id,
-           (array_agg(r.p ->> 'strategy' ORDER BY r.occurred_at DESC, r.seq DESC)
-                FILTER (WHERE r.event_type = 'journal.updated' AND r.p ->> 'strategy' <> ''))[1] AS journal_strategy,
-           (array_agg(r.p #>> '{source,strategy}' ORDER BY r.seq)
-                FILTER (WHERE r.event_type = 'signal.created' AND r.p #>> '{source,strategy}' <> ''))[1]
-               AS signal_strategy,
-           (array_agg(r.p ->> 'signal_type' ORDER BY r.seq)
-                FILTER (WHERE r.event_type = 'signal.created' AND r.p ->> 'signal_type' <> ''))[1] AS signal_type,
+           (array_agg(r.strategy ORDER BY r.occurred_at DESC, r.seq DESC)
+                FILTER (WHERE r.event_type = 'journal.updated' AND r.strategy <> ''))[1] AS journal_strategy,
+           (array_agg(r.signal_strategy ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.signal_strategy <> ''))[1] AS signal_strategy,
+           (array_agg(r.signal_type ORDER BY r.seq)
+                FILTER (WHERE r.event_type = 'signal.created' AND r.signal_type <> ''))[1] AS signal_type,
            array_agg(DISTINCT t.tag) FILTER (WHERE t.tag <> '') AS journal_tags
     FROM related r
-    LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN r.event_type = 'journal.updated'
-                                                      AND jsonb_typeof(r.p -> 'tags') = 'array'
-                                                 THEN r.p -> 'tags' END) AS t (tag) ON true
+    LEFT JOIN LATERAL unnest(CASE WHEN r.event_type = 'journal.updated' THEN r.tags END) AS t (tag) ON true
     WHERE r.event_type IN ('journal.updated', 'signal.created')
     GROUP BY r.workflow_id
 )
-SELECT w.event_id, w.trade_id, w.p ->> 'symbol' AS symbol, w.p #>> '{execution,side}' AS side,
-       (w.p #>> '{execution,quantity}')::numeric AS quantity,
-       (w.p #>> '{execution,entry_price}')::numeric AS entry_price, w.pnl, w.closed_at,
+SELECT w.event_id, w.trade_id, w.symbol, w.side, w.quantity, w.entry_price, w.pnl, w.closed_at,
        n.entered_at, pl.stop,
-       coalesce(nullif(w.p ->> 'strategy', ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
+       coalesce(nullif(w.strategy, ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
                 nullif(pl.signal_type, ''), f.signal_type) AS strategy,
        ARRAY(SELECT DISTINCT x.tag  -- the close's own tags and its journal entries', each once
-             FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(w.p -> 'tags') = 'array'
-                                                                     THEN w.p -> 'tags' END))
-                         || coalesce(f.journal_tags, '{}')) AS x (tag)
+             FROM unnest(coalesce(w.tags, '{}') || coalesce(f.journal_tags, '{}')) AS x (tag)
              WHERE x.tag <> '' ORDER BY x.tag) AS tags
 FROM w
 LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
-LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.p ->> 'plan_id', n.plan_id)
+LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.plan_id, n.plan_id)
 LEFT JOIN facts f ON f.workflow_id = w.workflow_id
 ORDER BY w.closed_at, w.event_id
 
