@@ -50,22 +50,28 @@ related AS MATERIALIZED (  -- the close itself and what the trade is grouped by,
     -- the fields the statement reads, each of the event types that has it (narrow rows: the documents
     -- themselves made every sort and join below carry a payload per row)
     SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id,
-           p ->> 'trade_id' AS trade_id,
-           p ->> 'plan_id' AS plan_id,
-           p ->> 'strategy' AS strategy,
-           CASE r.event_type WHEN 'trade.closed' THEN p ->> 'symbol' END AS symbol,
-           CASE r.event_type WHEN 'trade.closed' THEN p #>> '{execution,side}' END AS side,
-           CASE r.event_type WHEN 'trade.closed' THEN (p #>> '{execution,quantity}')::numeric END AS quantity,
-           CASE r.event_type WHEN 'trade.closed' THEN (p #>> '{execution,entry_price}')::numeric END AS entry_price,
-           CASE WHEN r.event_type = 'trade.plan.created' AND jsonb_typeof(p #> '{risk,invalidation}') = 'number'
-                THEN (p #>> '{risk,invalidation}')::numeric END AS stop,
-           CASE r.event_type WHEN 'trade.plan.created' THEN p #>> '{setup,signal_type}'
-                             WHEN 'signal.created' THEN p ->> 'signal_type' END AS signal_type,
-           CASE r.event_type WHEN 'signal.created' THEN p #>> '{source,strategy}' END AS signal_strategy,
-           CASE WHEN r.event_type IN ('trade.closed', 'journal.updated') AND jsonb_typeof(p -> 'tags') = 'array'
-                THEN ARRAY(SELECT jsonb_array_elements_text(p -> 'tags')) END AS tags
+           CASE r.event_type WHEN 'trade.executed' THEN r.event #>> '{payload,trade_id}' END AS trade_id,
+           CASE WHEN r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created')
+                THEN r.event #>> '{payload,plan_id}' END AS plan_id,
+           CASE WHEN r.event_type IN ('trade.closed', 'trade.executed', 'journal.updated')
+                THEN r.event #>> '{payload,strategy}' END AS strategy,
+           CASE r.event_type WHEN 'trade.closed' THEN r.event #>> '{payload,symbol}' END AS symbol,
+           CASE r.event_type WHEN 'trade.closed' THEN r.event #>> '{payload,execution,side}' END AS side,
+           CASE r.event_type WHEN 'trade.closed' THEN (r.event #>> '{payload,execution,quantity}')::numeric END
+               AS quantity,
+           CASE r.event_type WHEN 'trade.closed' THEN (r.event #>> '{payload,execution,entry_price}')::numeric END
+               AS entry_price,
+           CASE WHEN r.event_type = 'trade.plan.created'
+                     AND jsonb_typeof(r.event #> '{payload,risk,invalidation}') = 'number'
+                THEN (r.event #>> '{payload,risk,invalidation}')::numeric END AS stop,
+           CASE r.event_type WHEN 'trade.plan.created' THEN r.event #>> '{payload,setup,signal_type}'
+                             WHEN 'signal.created' THEN r.event #>> '{payload,signal_type}' END AS signal_type,
+           CASE r.event_type WHEN 'signal.created' THEN r.event #>> '{payload,source,strategy}' END
+               AS signal_strategy,
+           CASE WHEN r.event_type IN ('trade.closed', 'journal.updated')
+                     AND jsonb_typeof(r.event #> '{payload,tags}') = 'array'
+                THEN ARRAY(SELECT jsonb_array_elements_text(r.event #> '{payload,tags}')) END AS tags
     FROM workflow_events r
-    CROSS JOIN LATERAL (SELECT r.event -> 'payload' AS p) payload
     WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM firsts)
       AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
                            'signal.created')
