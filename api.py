@@ -150,16 +150,18 @@ class Workspace:
     # -- automate (issue 12) --
 
     def automate(self, *, replay: bool = False, since: Union[str, dt.datetime, None] = None,
-                 all_workspaces: bool = False, batch_size: int = DEFAULT_BATCH_SIZE) -> r.AutomateResult:
+                 all_workspaces: bool = False, jobs: Optional[int] = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE) -> r.AutomateResult:
         """``msp automate``: one sweep (``replay`` with ``since``: re-walk history from then
-        and create only what is missing).  ``msp automate --every N`` stays in the CLI: it
-        owns the process's SIGTERM/SIGINT handlers, which a library must not take over;
-        a Python loop calls ``automate()`` on its own schedule."""
+        and create only what is missing; ``all_workspaces``: every workspace with new events,
+        up to ``jobs`` at once, each on its own connection, 4 by default).  ``msp automate
+        --every N`` stays in the CLI: it owns the process's SIGTERM/SIGINT handlers, which a
+        library must not take over; a Python loop calls ``automate()`` on its own schedule."""
         from .engine.automations.runner import run_once
         from .engine.timeparse import replay_since
 
         since_ts = replay_since(replay, since)
-        report = run_once(self.db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces)
+        report = run_once(self.db, batch_size=batch_size, since=since_ts, all_workspaces=all_workspaces, jobs=jobs)
         return r.AutomateResult(**report.as_dict())
 
     def automate_failures_list(self, *, status: str = "failed", limit: int = 50) -> r.AutomationFailureList:
@@ -505,7 +507,8 @@ class Workspace:
                       from_start=from_start).summary()
 
     def automate_follow(self, *, poll_seconds: float = 1.0, batch_size: Optional[int] = None,
-                        all_workspaces: bool = False, stop=None, on_sweep=None, on_notice=None):
+                        all_workspaces: bool = False, jobs: Optional[int] = None, stop=None, on_sweep=None,
+                        on_notice=None):
         """The twin of ``msp automate --follow``: sweep whenever events commit
         until ``stop``; ``on_sweep(report)`` sees each sweep, ``on_notice(message)``
         the one-line notices; returns the ``FollowTotals``."""
@@ -513,7 +516,7 @@ class Workspace:
         from .engine.automations.follow import follow
 
         return follow(self.db, on_sweep or (lambda report: None), batch_size=batch_size or DEFAULT_BATCH_SIZE,
-                      all_workspaces=all_workspaces, poll_seconds=poll_seconds, stop=stop,
+                      all_workspaces=all_workspaces, jobs=jobs, poll_seconds=poll_seconds, stop=stop,
                       on_notice=on_notice or (lambda message: None))
 
 

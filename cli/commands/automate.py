@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from msp.engine.automations import DEFAULT_BATCH_SIZE
+from msp.engine.automations.parallel import DEFAULT_JOBS
 
 from ..context import AppContext, pass_app
 from ..params import TEXT, FiniteNumber
@@ -22,10 +23,13 @@ from ..params import TEXT, FiniteNumber
 @click.option("--since", type=TEXT, default=None, metavar="TIMESTAMP",
               help="With --replay: events that occurred at or after this time (e.g. 2026-11-01 or 2026-11-01T00:00Z).")
 @click.option("--all-workspaces", is_flag=True, help="Sweep every workspace, not only --workspace.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
+              help=f"With --all-workspaces: sweep up to N workspaces at once, each on its own connection "
+                   f"[default: {DEFAULT_JOBS}].")
 @click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 100_000),
               help="Events per batch (one transaction).")
 @click.pass_context
-def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
+def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, jobs, batch_size):
     """Apply the automations to new events: plans from passing candidates,
     smart alerts, journal drafts, the trade/journal lifecycle, coach analyses,
     coach tasks and journal enrichment. Each side effect happens exactly once,
@@ -43,6 +47,7 @@ def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, bat
       msp automate --every 60            # keep running
       msp automate --follow              # sweep as events commit
       msp automate --replay --since 2026-11-01
+      msp automate --all-workspaces      # every trader of the desk with new events
       msp automate failures list         # events set aside
     """
     from msp.engine.errors import UsageError
@@ -53,23 +58,25 @@ def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, bat
         if given:
             raise UsageError(f"sweep options do not apply to `msp automate {ctx.invoked_subcommand}`: {', '.join(given)}")
         return
-    _sweep(ctx.find_object(AppContext), every, follow, poll_seconds, replay, since, all_workspaces, batch_size)
+    _sweep(ctx.find_object(AppContext), every, follow, poll_seconds, replay, since, all_workspaces, jobs, batch_size)
 
 
-def _sweep(app, every, follow, poll_seconds, replay, since, all_workspaces, batch_size):
+def _sweep(app, every, follow, poll_seconds, replay, since, all_workspaces, jobs, batch_size):
     from msp.engine.errors import UsageError
     from msp.engine.timeparse import replay_since
 
     replay_since(replay, since)  # the same option checks as one sweep, before connecting
     if follow and (every or replay):
         raise UsageError("--follow cannot be combined with --every or --replay")
+    if jobs is not None and not all_workspaces:
+        raise UsageError("--jobs applies to --all-workspaces (one workspace is swept on one connection)")
     ws = app.workspace
     if follow:
         from msp.engine.stopping import stop_on_signals
 
         with stop_on_signals() as stop:
             ws.automate_follow(poll_seconds=poll_seconds, batch_size=batch_size, all_workspaces=all_workspaces,
-                               stop=stop, on_sweep=_followed_renderer(app.format), on_notice=_notice)
+                               jobs=jobs, stop=stop, on_sweep=_followed_renderer(app.format), on_notice=_notice)
         return
     if every:
         # the loop owns SIGTERM/SIGINT (finish the batch in hand, then exit), which is the
@@ -77,9 +84,9 @@ def _sweep(app, every, follow, poll_seconds, replay, since, all_workspaces, batc
         from msp.engine.automations.schedule_loop import run_every
 
         run_every(ws.db, every, _stream_renderer(app.format), batch_size=batch_size,
-                  all_workspaces=all_workspaces, on_error=_notice)
+                  all_workspaces=all_workspaces, jobs=jobs, on_error=_notice)
         return
-    result = ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, batch_size=batch_size)
+    result = ws.automate(replay=replay, since=since, all_workspaces=all_workspaces, jobs=jobs, batch_size=batch_size)
     _render(app, result)
     _say_failures(result.model_dump(mode="json"))
     if result.failed_workspaces:

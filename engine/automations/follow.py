@@ -109,7 +109,7 @@ class FollowTotals(SweepCounters):
 
 
 def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report: None, *,
-           batch_size: int = DEFAULT_BATCH_SIZE, all_workspaces: bool = False,
+           batch_size: int = DEFAULT_BATCH_SIZE, all_workspaces: bool = False, jobs: Optional[int] = None,
            poll_seconds: float = DEFAULT_POLL_SECONDS, stop: Stop = None,
            on_notice: Callable[[str], None] = lambda message: None) -> FollowTotals:
     """Sweep now, then whenever events commit (or every ``poll_seconds``) until
@@ -131,7 +131,7 @@ def follow(db: Database, on_report: Callable[[RunReport], None] = lambda report:
                                   f"polling every {poll_seconds:g}s")
                 totals.notified = wakeups is not None
                 report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopper,
-                                  upkeep=upkeep)
+                                  upkeep=upkeep, jobs=jobs)
                 if outage is not None:
                     on_notice(f"database reachable again after {time.monotonic() - outage[0]:.0f}s "
                               f"({outage[1]} failed sweep{'s' if outage[1] != 1 else ''}); sweeping resumed")

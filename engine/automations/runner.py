@@ -321,20 +321,23 @@ def workspaces_with_events(conn: psycopg.Connection, *, pending_only: bool = Fal
 
 def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optional[str] = None,
              all_workspaces: bool = False, stop: Callable[[], bool] = lambda: False,
-             upkeep: Optional[statistics.Upkeep] = None) -> RunReport:
+             upkeep: Optional[statistics.Upkeep] = None, jobs: Optional[int] = None) -> RunReport:
     """One sweep (for cron): process every new event, then return the counters.
+    ``all_workspaces``: every pending workspace, each on its own (one that fails
+    never starves the others), over up to ``jobs`` connections (parallel.py).
     Then the statistics of the tables it wrote (engine/statistics.py): a look at
     the end, or ``upkeep``'s, for a follower that sweeps again and again."""
+    from .parallel import DEFAULT_JOBS, sweep_workspaces
+
     conn = db.conn
     names = workspaces_with_events(conn, pending_only=since is None) if all_workspaces else [db.workspace]
     report = RunReport(workspaces=names)
-    for name in names:
-        if stop():
-            break
-        if all_workspaces:  # one workspace never starves the others
-            report.add(sweep_isolated(db, name, batch_size=batch_size, since=since, stop=stop))
-        else:
-            report.add(sweep_workspace(conn, name, batch_size=batch_size, since=since, stop=stop))
+    if all_workspaces:
+        for swept in sweep_workspaces(db, names, jobs=jobs or DEFAULT_JOBS, batch_size=batch_size, since=since,
+                                      stop=stop):
+            report.add(swept)
+    elif not stop():
+        report.add(sweep_workspace(conn, db.workspace, batch_size=batch_size, since=since, stop=stop))
     if report.counts[SCANNED]:  # the tables it wrote to, if they doubled
         if upkeep is not None:
             upkeep.wrote(conn, db.workspace)

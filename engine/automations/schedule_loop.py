@@ -22,17 +22,18 @@ from .runner import RunReport, run_once
 
 
 def run_every(db: Database, seconds: int, on_report: Callable[[RunReport], None], *,
-              batch_size: int, all_workspaces: bool = False,
+              batch_size: int, all_workspaces: bool = False, jobs: Optional[int] = None,
               on_error: Callable[[str], None] = lambda message: None,
               max_runs: int | None = None) -> int:
     """Sweep now and then every ``seconds``; return the number of sweeps done."""
     with stop_on_signals() as stopping:
         return _loop(db, seconds, on_report, stopping, batch_size=batch_size, all_workspaces=all_workspaces,
-                     on_error=on_error, max_runs=max_runs)
+                     jobs=jobs, on_error=on_error, max_runs=max_runs)
 
 
 def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], stopping: SignalFlag, *,
-          batch_size: int, all_workspaces: bool, on_error: Callable[[str], None], max_runs: int | None) -> int:
+          batch_size: int, all_workspaces: bool, on_error: Callable[[str], None], max_runs: int | None,
+          jobs: Optional[int] = None) -> int:
     import schedule
 
     runs = 0
@@ -41,7 +42,8 @@ def _loop(db: Database, seconds: int, on_report: Callable[[RunReport], None], st
     def sweep():
         nonlocal runs, outage
         try:
-            report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopping.is_set)
+            report = run_once(db, batch_size=batch_size, all_workspaces=all_workspaces, stop=stopping.is_set,
+                              jobs=jobs)
         except (psycopg.OperationalError, psycopg.InterfaceError, DatabaseError) as exc:
             db.close()
             if outage is None:
