@@ -95,31 +95,47 @@ plans AS (
     WHERE r.event_type = 'trade.plan.created'
     ORDER BY r.workflow_id, r.plan_id, r.seq
 ),
-facts AS (
-    SELECT r.workflow_id,
-           (array_agg(r.strategy ORDER BY r.occurred_at DESC, r.seq DESC)
-                FILTER (WHERE r.event_type = 'journal.updated' AND r.strategy <> ''))[1] AS journal_strategy,
-           (array_agg(r.signal_strategy ORDER BY r.seq)
-                FILTER (WHERE r.event_type = 'signal.created' AND r.signal_strategy <> ''))[1] AS signal_strategy,
-           (array_agg(r.signal_type ORDER BY r.seq)
-                FILTER (WHERE r.event_type = 'signal.created' AND r.signal_type <> ''))[1] AS signal_type,
-           array_agg(DISTINCT t.tag) FILTER (WHERE t.tag <> '') AS journal_tags
+-- What the workflow's journal and signal say, one small set each (not one aggregate per
+-- workflow sorting its own few rows four times: that was an eighth of the statement).
+journal_strategy AS (  -- the latest journal entry's strategy
+    SELECT DISTINCT ON (r.workflow_id) r.workflow_id, r.strategy
     FROM related r
-    LEFT JOIN LATERAL unnest(CASE WHEN r.event_type = 'journal.updated' THEN r.tags END) AS t (tag) ON true
-    WHERE r.event_type IN ('journal.updated', 'signal.created')
+    WHERE r.event_type = 'journal.updated' AND r.strategy <> ''
+    ORDER BY r.workflow_id, r.occurred_at DESC, r.seq DESC
+),
+signal_strategy AS (  -- the first signal's strategy …
+    SELECT DISTINCT ON (r.workflow_id) r.workflow_id, r.signal_strategy AS strategy
+    FROM related r
+    WHERE r.event_type = 'signal.created' AND r.signal_strategy <> ''
+    ORDER BY r.workflow_id, r.seq
+),
+signal_type AS (  -- … and its signal type
+    SELECT DISTINCT ON (r.workflow_id) r.workflow_id, r.signal_type
+    FROM related r
+    WHERE r.event_type = 'signal.created' AND r.signal_type <> ''
+    ORDER BY r.workflow_id, r.seq
+),
+journal_tags AS (  -- every journal tag (each once, with the close's own, below)
+    SELECT r.workflow_id, array_agg(t.tag) AS tags
+    FROM related r
+    CROSS JOIN LATERAL unnest(r.tags) AS t (tag)
+    WHERE r.event_type = 'journal.updated' AND t.tag <> ''
     GROUP BY r.workflow_id
 )
 SELECT w.event_id, w.trade_id, w.symbol, w.side, w.quantity, w.entry_price, w.pnl, w.closed_at,
        n.entered_at, pl.stop,
-       coalesce(nullif(w.strategy, ''), nullif(n.strategy, ''), f.journal_strategy, f.signal_strategy,
-                nullif(pl.signal_type, ''), f.signal_type) AS strategy,
+       coalesce(nullif(w.strategy, ''), nullif(n.strategy, ''), js.strategy, ss.strategy,
+                nullif(pl.signal_type, ''), st.signal_type) AS strategy,
        ARRAY(SELECT DISTINCT x.tag  -- the close's own tags and its journal entries', each once
-             FROM unnest(coalesce(w.tags, '{}') || coalesce(f.journal_tags, '{}')) AS x (tag)
+             FROM unnest(coalesce(w.tags, '{}') || coalesce(jt.tags, '{}')) AS x (tag)
              WHERE x.tag <> '' ORDER BY x.tag) AS tags
 FROM w
 LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
 LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.plan_id, n.plan_id)
-LEFT JOIN facts f ON f.workflow_id = w.workflow_id
+LEFT JOIN journal_strategy js ON js.workflow_id = w.workflow_id
+LEFT JOIN signal_strategy ss ON ss.workflow_id = w.workflow_id
+LEFT JOIN signal_type st ON st.workflow_id = w.workflow_id
+LEFT JOIN journal_tags jt ON jt.workflow_id = w.workflow_id
 ORDER BY w.closed_at, w.event_id
 
 -- name: close_sequence
