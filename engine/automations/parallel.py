@@ -22,9 +22,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Optional
 
-import psycopg
-
 from ..db import Database
+from ..errors import DatabaseError
 from .runner import RunReport, sweep_isolated
 
 DEFAULT_JOBS = 4  # connections an `--all-workspaces` sweep uses at most
@@ -59,7 +58,7 @@ def sweep_workspaces(db: Database, names: list[str], *, jobs: int = DEFAULT_JOBS
         handle = Database(db.settings, db.url)
         try:
             handle.conn
-        except psycopg.OperationalError:
+        except DatabaseError:  # what connecting raises (engine/db.py connect), e.g. too many connections
             return  # no connection to spare: the others sweep its share
         try:
             work(handle)
