@@ -75,6 +75,11 @@ def name(rank: int) -> str:
     return f"w{rank:04d}"
 
 
+def spaced(workspaces: int, offset: int) -> list[str]:
+    """Every hundredth workspace of the desk from rank ``offset``, 100 at most."""
+    return [name(r) for r in range(offset, workspaces, max(1, workspaces // 100))][:100]
+
+
 def msp(url: str, workspace: str, *args: str) -> tuple[float, dict]:
     start = time.perf_counter()
     proc = subprocess.run(common.msp_command() + ["--database-url", url, "--workspace", workspace, *args,
@@ -301,14 +306,13 @@ def main() -> None:
             in_process(url, TEMPLATE, lambda ws: ws.ingest(str(new)))
             sweep_s = in_process(url, TEMPLATE, lambda ws: ws.automate())
             # 1,000 new events over 100 workspaces (10 each, every tenth rank), then --all-workspaces
-            spread = [name(r) for r in range(0, args.workspaces, max(1, args.workspaces // 100))][:100]
+            spread = spaced(args.workspaces, 0)
             ten = write_new(tmp / "ten.jsonl", 10, "m", 17)
             for ws_name in spread:
                 in_process(url, ws_name, lambda ws: ws.ingest(str(ten)))
             all_s, all_out = msp(url, TEMPLATE, "automate", "--all-workspaces")
             # the same over 100 other workspaces on one connection (--jobs 1), for comparison
-            spread_one = [name(r + 5) for r in range(0, args.workspaces, max(1, args.workspaces // 100))
-                          if r + 5 < args.workspaces][:100]
+            spread_one = spaced(args.workspaces, 5)
             other_ten = write_new(tmp / "other_ten.jsonl", 10, "o", 19)
             for ws_name in spread_one:
                 in_process(url, ws_name, lambda ws: ws.ingest(str(other_ten)))

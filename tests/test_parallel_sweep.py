@@ -95,3 +95,12 @@ def test_jobs_is_checked_before_connecting():
     assert alone.exit_code == 2
     assert alone.stderr.strip() == ("msp: error: --jobs applies to --all-workspaces "
                                     "(one workspace is swept on one connection)")
+
+
+def test_the_api_refuses_fewer_than_one_job(api):
+    import pytest
+
+    from msp.engine.errors import UsageError
+
+    with pytest.raises(UsageError, match="jobs must be at least 1, not 0"):
+        api.automate(all_workspaces=True, jobs=0)

@@ -23,7 +23,7 @@ import threading
 from typing import Callable, Optional
 
 from ..db import Database
-from ..errors import DatabaseError
+from ..errors import DatabaseError, UsageError
 from .runner import RunReport, sweep_isolated
 
 DEFAULT_JOBS = 4  # connections an `--all-workspaces` sweep uses at most
@@ -33,6 +33,8 @@ def sweep_workspaces(db: Database, names: list[str], *, jobs: int = DEFAULT_JOBS
                      since: Optional[str], stop: Callable[[], bool]) -> list[RunReport]:
     """The report of each workspace swept, in the order of ``names`` (those not
     reached before a stop are missing)."""
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, not {jobs}")
     pending = iter(enumerate(names))
     taking = threading.Lock()
     reports: dict[int, RunReport] = {}
