@@ -122,6 +122,16 @@ class Cluster:
         time.sleep(down_for)
         self.start()
 
+    def managed_database(self, connection_limit: int = -1) -> str:
+        """A database ``desk`` owned by ``desk_owner``, a login role that may create
+        roles but is no superuser (as on RDS, Neon and the like), held to
+        ``connection_limit`` connections (-1: none); its URL."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE desk_owner LOGIN CREATEROLE CONNECTION LIMIT {int(connection_limit)} "
+                         "PASSWORD 'desk-pw'")
+            conn.execute("CREATE DATABASE desk OWNER desk_owner")
+        return f"postgresql://desk_owner:desk-pw@127.0.0.1:{self.port}/desk"
+
     def create_database(self, name: str) -> str:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')

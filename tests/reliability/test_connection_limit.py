@@ -22,10 +22,7 @@ def test_helpers_the_server_cannot_spare_leave_the_work_to_the_connection_it_has
     cluster = Cluster(tmp_path_factory.mktemp("limited")).init()
     cluster.start()
     try:
-        with psycopg.connect(cluster.url(), autocommit=True) as admin:
-            admin.execute("CREATE ROLE desk_owner LOGIN CREATEROLE CONNECTION LIMIT 1 PASSWORD 'desk-pw'")
-            admin.execute("CREATE DATABASE desk OWNER desk_owner")
-        url = f"postgresql://desk_owner:desk-pw@127.0.0.1:{cluster.port}/desk"
+        url = cluster.managed_database(connection_limit=1)
         week = ev.write(tmp_path / "week.jsonl", *ev.week(seed=4, workflows=6))
         for name in NAMES:
             ingest = run_process(["--database-url", url, "--workspace", name, "ingest", week])

@@ -223,10 +223,7 @@ def test_the_wall_stands_for_a_non_superuser_owner_as_on_managed_postgres(tmp_pa
     cluster = Cluster(tmp_path_factory.mktemp("managed")).init()
     cluster.start()
     try:
-        with psycopg.connect(cluster.url(), autocommit=True) as admin:
-            admin.execute("CREATE ROLE desk_owner LOGIN CREATEROLE PASSWORD 'desk-pw'")
-            admin.execute("CREATE DATABASE desk OWNER desk_owner")
-        url = f"postgresql://desk_owner:desk-pw@127.0.0.1:{cluster.port}/desk"
+        url = cluster.managed_database()
         assert run(url, "alpha", "migrate").exit_code == 0
         load(url, "alpha", FIXTURES / "trading_day.jsonl")
         load(url, "bravo", FIXTURES / "history_week.jsonl")
