@@ -522,7 +522,7 @@ def test_the_registry_gives_the_documented_order_and_counters():
 
     assert [a.name for a in automations()] == ["lifecycle", "plan_from_candidate", "smart_alert",
                                               "plan_journal_draft", "coach_analysis", "coach_tasks",
-                                              "journal_enrichment"]
+                                              "journal_enrichment", "review_facts"]
     assert counters() == ("events_scanned", "auto_plans_created", "auto_alerts_created",
                           "auto_journal_drafts_created", "auto_coach_analyses_generated",
                           "auto_coach_action_tasks_created", "auto_coach_journal_updates")

@@ -155,6 +155,89 @@ def test_the_same_review_whether_the_sweep_projected_the_closes_or_not(week, tmp
     assert figures() == after_ingest
 
 
+FACTS = "SELECT close_event_id, has_facts, strategy, tags, entered_at, stop FROM closed_trades WHERE workspace = %s"
+
+
+def _facts(conn, workspace) -> dict:
+    return {row[0]: row[1:] for row in conn.execute(FACTS, (workspace,)).fetchall()}
+
+
+def _buckets(week, by):
+    report = week(*WEEK, "--by", by, "--format", "json").json()
+    return [(b["key"], b["trades"], b["net_pnl"]) for b in report["by"]]
+
+
+def test_the_sweep_keeps_each_close_s_facts_and_the_review_reads_them(week, conn, workspace, tmp_path):
+    """After a sweep every close carries what the review groups it by
+    (migrations/019_review_facts.sql), and the review reads it from there; a
+    workflow with an event the sweep has not read has its facts computed from
+    the events instead, until the next sweep stores them."""
+    assert week("automate").exit_code == 0
+    facts = _facts(conn, workspace)
+    assert sorted(facts) == ["c0", "c1", "c2", "c3", "c4", "c4-again", "c5", "c6"]
+    assert all(has for has, *_ in facts.values())
+    assert facts["c1"][1:] == ("breakout", ["a-setup"], dt.datetime(2026, 10, 26, 13, 45, tzinfo=dt.timezone.utc), 49)
+    assert facts["c2"][1:] == ("fade", ["fomo", "late"], dt.datetime(2026, 10, 27, 14, 5, tzinfo=dt.timezone.utc), 302)
+    assert facts["c3"][1:] == (None, [], dt.datetime(2026, 10, 28, 18, 0, tzinfo=dt.timezone.utc), None)
+
+    # read from the projection: a stored fact is what the review shows
+    conn.execute("UPDATE closed_trades SET strategy = 'stored' WHERE workspace = %s AND close_event_id = 'c3'",
+                 (workspace,))
+    assert ("stored", 1, 0.0) in _buckets(week, "strategy")
+
+    # a journal entry the sweep has not read: T3's facts come from the events
+    late = ev.journal_updated("j3", "AAPL", workflow="wf-t3", at="2026-10-28T14:05:00-04:00", strategy="scalp",
+                              tags=["news"])
+    assert week("ingest", ev.write(tmp_path / "late.jsonl", late)).exit_code == 0
+    assert _buckets(week, "strategy") == [("breakout", 3, 150.0), ("scalp", 1, 0.0), ("fade", 1, -150.0)]
+    unswept = week(*WEEK, "--format", "json").json()
+    assert ("news", 1, 0.0) in [(b["key"], b["trades"], b["net_pnl"])
+                                for b in week(*WEEK, "--by", "tag", "--format", "json").json()["by"]]
+
+    # the sweep stores them, and the review reads the same from the projection
+    assert week("automate").exit_code == 0
+    assert _facts(conn, workspace)["c3"][1:3] == ("scalp", ["news"])
+    swept = week(*WEEK, "--format", "json").json()
+    assert {k: v for k, v in swept.items() if k != "loop"} == {k: v for k, v in unswept.items() if k != "loop"}
+
+
+def test_the_facts_are_refreshed_on_every_event_type_they_are_read_from():
+    from msp.engine.automations.review_facts import TRIGGERS
+    from msp.engine.sql import query
+
+    read = re.search(r"AND r\.event_type IN \(([^)]*)\)", query("review.trade_facts")).group(1)
+    assert sorted(re.findall(r"'([a-z_.]+)'", read)) == sorted(TRIGGERS)
+
+
+def test_closes_without_facts_are_filled_a_few_a_batch_and_reviewed_the_same_meanwhile(week, conn, workspace,
+                                                                                       tmp_path, monkeypatch):
+    """Closes stored before the facts existed (an upgraded database) have none:
+    the review computes theirs from the events, and each sweep batch fills the
+    oldest BACKLOG of them, whatever workflows the batch touched."""
+    from msp.engine.automations import review_facts
+
+    assert week("automate").exit_code == 0
+    before = week(*WEEK, "--by", "tag", "--format", "json").json()
+    conn.execute("UPDATE closed_trades SET has_facts = false, side = NULL, quantity = NULL, entry_price = NULL, "
+                 "entered_at = NULL, stop = NULL, strategy = NULL, tags = NULL WHERE workspace = %s", (workspace,))
+    assert week(*WEEK, "--by", "tag", "--format", "json").json() == before
+    monkeypatch.setattr(review_facts, "BACKLOG", 3)
+    filled = []
+    for n in range(3):  # a signal of a workflow without trades: a batch that triggers the automation
+        signal = ev.signal("AMD", workflow=f"wf-quiet-{n}", at="2026-10-29T09:00:00-04:00", event_id=f"sq{n}")
+        assert week("ingest", ev.write(tmp_path / f"quiet{n}.jsonl", signal)).exit_code == 0
+        assert week("automate").exit_code == 0
+        facts = _facts(conn, workspace)
+        filled.append(sorted(k for k, (has, *_) in facts.items() if has))
+        report = week(*WEEK, "--by", "tag", "--format", "json").json()
+        assert {k: v for k, v in report.items() if k != "loop"} == {k: v for k, v in before.items() if k != "loop"}
+    # by close seq; c4-again (the last close ingested) shares c4's workflow, so it is filled with it
+    assert filled == [["c0", "c1", "c2"], ["c0", "c1", "c2", "c3", "c4", "c4-again", "c5"],
+                      ["c0", "c1", "c2", "c3", "c4", "c4-again", "c5", "c6"]]
+    assert _facts(conn, workspace)["c1"][1:] == (
+        "breakout", ["a-setup"], dt.datetime(2026, 10, 26, 13, 45, tzinfo=dt.timezone.utc), 49)
+
+
 def test_the_zone_decides_the_week(week):
     utc = week("review", "--week", "2026-10-28", "--tz", "UTC", "--format", "json").json()
     assert (utc["trades"], utc["net_pnl"], utc["tz"]) == (5, -1049.0, "UTC")  # T0 in, T5 out

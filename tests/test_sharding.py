@@ -56,7 +56,7 @@ FRAGMENTS = {"runner.in_batch"}
 # filter they are).
 SLOTS = {"in_batch": query("runner.in_batch"), "events": "SELECT NULL::jsonb, NULL::bigint",
          "candidates": "SELECT NULL", "plans": "SELECT NULL", "analyses": "SELECT NULL",
-         "recommendations": "SELECT NULL", "all_closes": "SELECT NULL",
+         "recommendations": "SELECT NULL", "all_closes": "SELECT NULL", "trade_facts": "SELECT NULL",
          "name": "msp_scratch", "table": "workflow_events"}
 
 # The deliberately cross-workspace statements, and why each may be.

@@ -142,7 +142,8 @@ def review(db: Database, *, week: Optional[str] = None, month: Optional[str] = N
         floor = db.conn.execute(query("coach_analysis.projected_up_to"), {"workspace": db.workspace}).fetchone()[0]
         params = window.params(db.workspace, floor=floor)
         closes = query("review.all_closes")
-        trades = [_trade(row) for row in fetch_all(db.conn, compose("review.window_trades", all_closes=closes), params)]
+        statement = compose("review.window_trades", all_closes=closes, trade_facts=query("review.trade_facts"))
+        trades = [_trade(row) for row in fetch_all(db.conn, statement, params)]
         decisions = fetch_all(db.conn, query("review.accepted_rules"), params)
         sequence = [(row["pnl"], row["closed_at"])  # only when there is a decision to weigh
                     for row in fetch_all(db.conn, compose("review.close_sequence", all_closes=closes), params)

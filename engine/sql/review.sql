@@ -9,19 +9,25 @@
 -- (seq above %(floor)s = coach_analysis.projected_up_to), from the events
 -- themselves; so the review is complete whether or not `msp automate` ran,
 -- and a week of a long history is an index range, not a scan of every close.
--- What the review groups a trade by is looked up in its own workflow
--- (workflow_events_workflow_idx): its first trade.executed (the entry), its
--- plan's first trade.plan.created (the first stop), journal entries, signal.
+-- What the review groups a trade by (its entry, its plan's first stop, its
+-- journal, its signal: trade_facts below) is kept beside each close by the
+-- sweep (engine/automations/review_facts.py, migrations/019_review_facts.sql)
+-- as of its checkpoint; the review reads it from there, and computes it from
+-- the events only for the trades whose workflow has events the sweep has not
+-- read, or that have no facts yet — one answer either way.
 
 -- name: all_closes
--- Every close event up to %(end)s: projected, then the unprojected tail (a
+-- Every close event up to %(end)s: projected (with the facts the sweep keeps
+-- beside it, where it has them), then the unprojected tail, which has none (a
 -- slot of the statements below: `{all_closes}`).
 SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.workflow_id, t.realized_pnl AS pnl,
-       t.closed_at
+       t.closed_at, t.has_facts, t.symbol, t.side, t.quantity, t.entry_price, t.entered_at, t.stop, t.strategy,
+       t.tags
 FROM closed_trades t
 WHERE t.workspace = %(workspace)s AND t.closed_at < %(end)s
 UNION ALL
-SELECT tail.event_id, tail.seq, tail.trade_id, tail.workflow_id, tail.pnl, tail.closed_at
+SELECT tail.event_id, tail.seq, tail.trade_id, tail.workflow_id, tail.pnl, tail.closed_at, false, NULL::text,
+       NULL::text, NULL::numeric, NULL::numeric, NULL::timestamptz, NULL::numeric, NULL::text, NULL::text[]
 FROM (
     SELECT e.event_id, e.seq, e.event #>> '{payload,trade_id}' AS trade_id, e.workflow_id,
            (e.event #>> '{payload,realized_pnl}')::numeric AS pnl,
@@ -32,25 +38,22 @@ FROM (
 ) tail
 WHERE tail.closed_at < %(end)s
 
--- name: window_trades
--- The trades whose first close falls in [start, end), in close order.
-WITH candidates AS MATERIALIZED (
-    SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
-),
-firsts AS MATERIALIZED (
-    SELECT c.*
-    FROM candidates c
-    WHERE NOT EXISTS (SELECT 1 FROM closed_trades t  -- an earlier close of the same trade: this one is a repeat
-                      WHERE t.workspace = %(workspace)s AND t.trade_id = c.trade_id AND t.close_seq < c.seq)
-      AND NOT EXISTS (SELECT 1 FROM workflow_events e
-                      WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
-                        AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
-),
-related AS MATERIALIZED (  -- the close itself and what the trade is grouped by, from its workflow: only
-    -- the fields the statement reads, each of the event types that has it (narrow rows: the documents
-    -- themselves made every sort and join below carry a payload per row)
+-- name: trade_facts
+-- What the review groups each close of the workflows in `fact_workflows` (a
+-- table of workflow_id that the enclosing statement names) by, from their
+-- events: one row per trade.closed of them (a slot, `{trade_facts}`, of
+-- window_trades below and of engine/sql/review_facts.sql refresh, which keeps
+-- it in closed_trades).  The entry is the trade's first trade.executed; the
+-- stop and signal type are the first trade.plan.created of the close's plan
+-- (else the entry's); the strategy is the first set of: the close's, the
+-- entry's, the latest journal entry's, the first signal's, the plan's signal
+-- type, the signal's type; the tags are the close's and every journal
+-- entry's, each once, sorted.
+WITH related AS MATERIALIZED (  -- only the fields read below, each from the event types that have it
+    -- (narrow rows: the documents themselves made every sort and join below carry a payload per row)
     SELECT r.event_id, r.seq, r.occurred_at, r.event_type, r.workflow_id,
-           CASE r.event_type WHEN 'trade.executed' THEN r.event #>> '{payload,trade_id}' END AS trade_id,
+           CASE WHEN r.event_type IN ('trade.closed', 'trade.executed') THEN r.event #>> '{payload,trade_id}' END
+               AS trade_id,
            CASE WHEN r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created')
                 THEN r.event #>> '{payload,plan_id}' END AS plan_id,
            CASE WHEN r.event_type IN ('trade.closed', 'trade.executed', 'journal.updated')
@@ -72,15 +75,9 @@ related AS MATERIALIZED (  -- the close itself and what the trade is grouped by,
                      AND jsonb_typeof(r.event #> '{payload,tags}') = 'array'
                 THEN ARRAY(SELECT jsonb_array_elements_text(r.event #> '{payload,tags}')) END AS tags
     FROM workflow_events r
-    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM firsts)
+    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM fact_workflows)
       AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
                            'signal.created')
-),
-w AS (
-    SELECT f.event_id, f.trade_id, f.pnl, f.closed_at, f.workflow_id, r.symbol, r.side, r.quantity, r.entry_price,
-           r.strategy, r.plan_id, r.tags
-    FROM firsts f
-    JOIN related r ON r.event_id = f.event_id
 ),
 entries AS (
     SELECT DISTINCT ON (r.workflow_id, r.trade_id) r.workflow_id, r.trade_id,
@@ -122,21 +119,62 @@ journal_tags AS (  -- every journal tag (each once, with the close's own, below)
     WHERE r.event_type = 'journal.updated' AND t.tag <> ''
     GROUP BY r.workflow_id
 )
-SELECT w.event_id, w.trade_id, w.symbol, w.side, w.quantity, w.entry_price, w.pnl, w.closed_at,
-       n.entered_at, pl.stop,
-       coalesce(nullif(w.strategy, ''), nullif(n.strategy, ''), js.strategy, ss.strategy,
+SELECT c.event_id, c.symbol, c.side, c.quantity, c.entry_price, n.entered_at, pl.stop,
+       coalesce(nullif(c.strategy, ''), nullif(n.strategy, ''), js.strategy, ss.strategy,
                 nullif(pl.signal_type, ''), st.signal_type) AS strategy,
        ARRAY(SELECT DISTINCT x.tag  -- the close's own tags and its journal entries', each once
-             FROM unnest(coalesce(w.tags, '{}') || coalesce(jt.tags, '{}')) AS x (tag)
+             FROM unnest(coalesce(c.tags, '{}') || coalesce(jt.tags, '{}')) AS x (tag)
              WHERE x.tag <> '' ORDER BY x.tag) AS tags
-FROM w
-LEFT JOIN entries n ON n.workflow_id = w.workflow_id AND n.trade_id = w.trade_id
-LEFT JOIN plans pl ON pl.workflow_id = w.workflow_id AND pl.plan_id = coalesce(w.plan_id, n.plan_id)
-LEFT JOIN journal_strategy js ON js.workflow_id = w.workflow_id
-LEFT JOIN signal_strategy ss ON ss.workflow_id = w.workflow_id
-LEFT JOIN signal_type st ON st.workflow_id = w.workflow_id
-LEFT JOIN journal_tags jt ON jt.workflow_id = w.workflow_id
-ORDER BY w.closed_at, w.event_id
+FROM related c
+LEFT JOIN entries n ON n.workflow_id = c.workflow_id AND n.trade_id = c.trade_id
+LEFT JOIN plans pl ON pl.workflow_id = c.workflow_id AND pl.plan_id = coalesce(c.plan_id, n.plan_id)
+LEFT JOIN journal_strategy js ON js.workflow_id = c.workflow_id
+LEFT JOIN signal_strategy ss ON ss.workflow_id = c.workflow_id
+LEFT JOIN signal_type st ON st.workflow_id = c.workflow_id
+LEFT JOIN journal_tags jt ON jt.workflow_id = c.workflow_id
+WHERE c.event_type = 'trade.closed'
+
+-- name: window_trades
+-- The trades whose first close falls in [start, end), in close order, with
+-- their facts: the sweep's (all_closes), except for the trades without any
+-- and those whose workflow has events above the sweep's checkpoint (the
+-- registry's swept_seq, read in this statement's own snapshot, in which the
+-- facts and the checkpoint were committed together), whose facts are
+-- computed here from the events (trade_facts).
+WITH candidates AS MATERIALIZED (
+    SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
+),
+firsts AS MATERIALIZED (
+    SELECT c.*
+    FROM candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM closed_trades t  -- an earlier close of the same trade: this one is a repeat
+                      WHERE t.workspace = %(workspace)s AND t.trade_id = c.trade_id AND t.close_seq < c.seq)
+      AND NOT EXISTS (SELECT 1 FROM workflow_events e
+                      WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
+                        AND e.seq > %(floor)s AND e.seq < c.seq AND e.event #>> '{payload,trade_id}' = c.trade_id)
+),
+unswept AS MATERIALIZED (  -- the checkpoint, when events wait above it (no row: the sweep has read every event)
+    SELECT g.swept_seq FROM workspaces g WHERE g.workspace = %(workspace)s AND g.head_seq > g.swept_seq
+),
+fact_workflows AS MATERIALIZED (
+    SELECT DISTINCT f.workflow_id
+    FROM firsts f
+    WHERE NOT f.has_facts
+       OR EXISTS (SELECT 1 FROM unswept u
+                  JOIN workflow_events e ON e.workspace = %(workspace)s AND e.workflow_id = f.workflow_id
+                                         AND e.seq > u.swept_seq)
+),
+computed AS MATERIALIZED ({trade_facts})
+SELECT f.event_id, f.trade_id, f.symbol, f.side, f.quantity, f.entry_price, f.pnl, f.closed_at,
+       f.entered_at, f.stop, f.strategy, f.tags
+FROM firsts f
+WHERE NOT EXISTS (SELECT 1 FROM fact_workflows w WHERE w.workflow_id = f.workflow_id)
+UNION ALL
+SELECT f.event_id, f.trade_id, c.symbol, c.side, c.quantity, c.entry_price, f.pnl, f.closed_at,
+       c.entered_at, c.stop, c.strategy, c.tags
+FROM firsts f
+JOIN computed c ON c.event_id = f.event_id
+ORDER BY closed_at, event_id
 
 -- name: close_sequence
 -- Every trade's first close up to %(end)s, in close order: the sample the
