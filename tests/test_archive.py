@@ -111,6 +111,13 @@ def reports(ws) -> dict:
     return out
 
 
+def old_trades(ws) -> dict:
+    """The review of the archived week: its trades and what they are grouped by (not the loop's event
+    counts or the decided tasks, whose events leave with their workflows)."""
+    report = ws.review(date_from="2025-10-06", date_to="2025-10-10", tz="America/New_York", by="strategy")
+    return {k: v for k, v in report.model_dump(mode="json").items() if k not in ("loop", "rules")}
+
+
 def hot(conn, workspace: str) -> dict:
     """Per table: the workspace's rows, as counts, and the workflows of its events."""
     tables = ["workflow_events", "positions", "closed_trades", "alerts", "journal_entries", "journal_enrichments",
@@ -138,6 +145,8 @@ def loaded(api, tmp_path):
 def test_archive_moves_exactly_the_finished_old_workflows_and_every_report_after_the_cutoff_is_unchanged(
         api, conn, workspace, loaded, tmp_path):
     before_reports = reports(api)
+    before_old_trades = old_trades(api)
+    assert before_old_trades["trades"] == 6  # the five -done closes and the -pending one
     before = hot(conn, workspace)
     to_move = stored_events(conn, workspace, ARCHIVED)
     assert len(to_move) == 5 * 1 + 5 * 2 + 5 * (4 + 1 + 2 + 2)  # -done: 4 inputs, an analysis, 2 suggestions, 2 decisions
@@ -186,6 +195,8 @@ def test_archive_moves_exactly_the_finished_old_workflows_and_every_report_after
                         (workspace, DONE_OLD)).fetchone()[0] == 5
 
     assert reports(api) == before_reports
+    # and the archived week's trades are still reviewed, by the facts the sweep kept beside their closes
+    assert old_trades(api) == before_old_trades
 
     # nothing more to archive: no file, nothing changed
     again = api.archive(before=CUTOFF, to=str(tmp_path / "again.jsonl.gz"), tz="America/New_York")

@@ -19,7 +19,7 @@ def test_every_report_runs_inside_a_read_only_transaction(msp, conn, workspace, 
                ("conversion", "--cohort", "--date", "2026-11-20"), ("presence",), ("operator", "--date", "2026-11-20"),
                ("tasks", "list", "--status", "all"), ("state", "show"), ("trace", workflow_id),
                ("alerts", "list"), ("journal", "list"), ("journal", "show", journal_id),
-               ("rejects", "list"), ("rejects", "show", reject_id)]
+               ("rejects", "list"), ("rejects", "show", reject_id), ("review", "--week", "2026-11-20")]
     for report in reports:
         result = msp(*report, "--format", "json", env=READ_ONLY)
         assert result.exit_code == 0, (report, result.stderr)
