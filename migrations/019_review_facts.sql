@@ -12,7 +12,8 @@
 -- event they are read from).  A close projected ahead of its batch, or stored
 -- before this migration, has none yet: the review computes its facts from
 -- the events, as it does for a workflow with events the sweep has not seen,
--- and each sweep batch fills a bounded number of them.
+-- and each sweep batch fills a bounded number of them.  So a later change to
+-- what trade_facts computes comes with a migration that sets has_facts = false.
 ALTER TABLE closed_trades
     ADD COLUMN IF NOT EXISTS has_facts boolean NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS side text,
