@@ -154,7 +154,8 @@ class Workspace:
                  batch_size: int = DEFAULT_BATCH_SIZE) -> r.AutomateResult:
         """``msp automate``: one sweep (``replay`` with ``since``: re-walk history from then
         and create only what is missing; ``all_workspaces``: every workspace with new events,
-        up to ``jobs`` at once, each on its own connection, 4 by default).  ``msp automate
+        up to ``jobs`` at once, each on its own connection, 4 by default; ``jobs`` without
+        ``all_workspaces`` is a ``UsageError``).  ``msp automate
         --every N`` stays in the CLI: it owns the process's SIGTERM/SIGINT handlers, which a
         library must not take over; a Python loop calls ``automate()`` on its own schedule."""
         from .engine.automations.runner import run_once

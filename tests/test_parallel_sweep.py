@@ -104,3 +104,6 @@ def test_the_api_refuses_fewer_than_one_job(api):
 
     with pytest.raises(UsageError, match="jobs must be at least 1, not 0"):
         api.automate(all_workspaces=True, jobs=0)
+    # a connection count for one workspace is refused, as the CLI refuses it, not ignored
+    with pytest.raises(UsageError, match="--jobs applies to --all-workspaces"):
+        api.automate(jobs=2)

@@ -62,14 +62,14 @@ def command(ctx, every, follow, poll_seconds, replay, since, all_workspaces, job
 
 
 def _sweep(app, every, follow, poll_seconds, replay, since, all_workspaces, jobs, batch_size):
+    from msp.engine.automations.parallel import check_jobs
     from msp.engine.errors import UsageError
     from msp.engine.timeparse import replay_since
 
     replay_since(replay, since)  # the same option checks as one sweep, before connecting
     if follow and (every or replay):
         raise UsageError("--follow cannot be combined with --every or --replay")
-    if jobs is not None and not all_workspaces:
-        raise UsageError("--jobs applies to --all-workspaces (one workspace is swept on one connection)")
+    check_jobs(jobs, all_workspaces)
     ws = app.workspace
     if follow:
         from msp.engine.stopping import stop_on_signals

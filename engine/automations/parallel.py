@@ -29,12 +29,22 @@ from .runner import RunReport, sweep_isolated
 DEFAULT_JOBS = 4  # connections an `--all-workspaces` sweep uses at most
 
 
+def check_jobs(jobs: Optional[int], all_workspaces: bool) -> None:
+    """The one rule on a sweep's connection count, for the API and the CLI alike: a count applies
+    to ``all_workspaces`` only, and is at least 1 (None: ``DEFAULT_JOBS``)."""
+    if jobs is None:
+        return
+    if not all_workspaces:
+        raise UsageError("--jobs applies to --all-workspaces (one workspace is swept on one connection)")
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, not {jobs}")
+
+
 def sweep_workspaces(db: Database, names: list[str], *, jobs: int = DEFAULT_JOBS, batch_size: int,
                      since: Optional[str], stop: Callable[[], bool]) -> list[RunReport]:
     """The report of each workspace swept, in the order of ``names`` (those not
     reached before a stop are missing)."""
-    if jobs < 1:
-        raise UsageError(f"jobs must be at least 1, not {jobs}")
+    check_jobs(jobs, all_workspaces=True)
     pending = iter(enumerate(names))
     taking = threading.Lock()
     reports: dict[int, RunReport] = {}

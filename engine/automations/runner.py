@@ -327,8 +327,9 @@ def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optio
     never starves the others), over up to ``jobs`` connections (parallel.py).
     Then the statistics of the tables it wrote (engine/statistics.py): a look at
     the end, or ``upkeep``'s, for a follower that sweeps again and again."""
-    from .parallel import DEFAULT_JOBS, sweep_workspaces
+    from .parallel import DEFAULT_JOBS, check_jobs, sweep_workspaces
 
+    check_jobs(jobs, all_workspaces)
     conn = db.conn
     names = workspaces_with_events(conn, pending_only=since is None) if all_workspaces else [db.workspace]
     report = RunReport(workspaces=names)
