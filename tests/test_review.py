@@ -201,6 +201,27 @@ def test_the_sweep_keeps_each_close_s_facts_and_the_review_reads_them(week, conn
     assert {k: v for k, v in swept.items() if k != "loop"} == {k: v for k, v in unswept.items() if k != "loop"}
 
 
+def test_many_workflows_facts_are_computed_a_chunk_at_a_time_with_the_same_answer(week, conn, workspace,
+                                                                                  monkeypatch):
+    """engine/trade_facts.py hands the server WORKFLOWS_PER_STATEMENT workflows at
+    a time, in the review (every trade stale before a sweep) and in the sweep."""
+    from msp.engine import trade_facts
+
+    def figures():
+        report = week(*WEEK, "--by", "tag", "--format", "json").json()
+        return {k: v for k, v in report.items() if k != "loop"}
+
+    whole = figures()
+    assert whole["trades"] == 5
+    monkeypatch.setattr(trade_facts, "WORKFLOWS_PER_STATEMENT", 2)
+    assert figures() == whole
+    assert week("automate").exit_code == 0
+    facts = _facts(conn, workspace)
+    assert all(has for has, *_ in facts.values()) and len(facts) == 8
+    assert facts["c2"][1:3] == ("fade", ["fomo", "late"])
+    assert figures() == whole
+
+
 def test_the_facts_are_refreshed_on_every_event_type_they_are_read_from():
     from msp.engine.automations.review_facts import TRIGGERS
     from msp.engine.sql import query

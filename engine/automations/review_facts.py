@@ -18,7 +18,7 @@ on whether, or how far, the sweep ran.  No side effect of its own: the
 unique key is the close's row.
 """
 
-from ..sql import query
+from .. import trade_facts
 from .base import Automation, Outcome, Scope, UniqueKey, batch_query
 
 BACKLOG = 1000  # closes without facts filled per batch (about 0.1 s of a batch, on a busy trader, after an upgrade)
@@ -27,8 +27,9 @@ TRIGGERS = ("trade.closed", "trade.executed", "trade.plan.created", "journal.upd
 
 
 def apply(conn, scope: Scope) -> Outcome:
-    statement = batch_query("review_facts.refresh", trade_facts=query("review.trade_facts"))
-    conn.execute(statement, scope.params(backlog=BACKLOG, triggers=list(TRIGGERS)))
+    touched = conn.execute(batch_query("review_facts.workflows"),
+                           scope.params(backlog=BACKLOG, triggers=list(TRIGGERS))).fetchall()
+    trade_facts.store(conn, scope.workspace, [row[0] for row in touched])
     return Outcome()
 
 

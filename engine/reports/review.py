@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from .. import trade_facts
 from ..db import Database, fetch_all
 from ..errors import UsageError
 from ..sql import compose, query
@@ -84,6 +85,27 @@ def _trade(row: dict) -> ClosedTrade:
         stop=row["stop"], strategy=row["strategy"] or NO_STRATEGY, tags=tuple(row["tags"]))
 
 
+def _window_trades(db: Database, params: dict) -> list[dict]:
+    """The period's trades with what they are grouped by: the facts the sweep
+    keeps beside each close, or, where those are stale (engine/sql/review.sql
+    window_trades), the facts of its workflow computed from the events now
+    (engine/trade_facts.py, as the sweep keeps them)."""
+    rows = fetch_all(db.conn, compose("review.window_trades", all_closes=query("review.all_closes")), params)
+    stale = sorted({row["workflow_id"] for row in rows if row["stale"]})
+    if not stale:
+        return rows
+    computed = trade_facts.computed(db.conn, db.workspace, stale)
+    trades = []
+    for row in rows:
+        if row["stale"]:
+            facts = computed.get(row["event_id"])
+            if facts is None:  # a close archived before it had facts: nothing left to group it by
+                continue
+            row = {**row, **{field: facts[field] for field in trade_facts.FACT_FIELDS}}
+        trades.append(row)
+    return trades
+
+
 def _group(trades: list[ClosedTrade], dimension: str, zone: ZoneInfo) -> dict[str, list[ClosedTrade]]:
     """Trades per bucket key, in display order: weekdays and hours in clock
     order, the others by net P&L (best first), then key.  A trade is in each
@@ -142,8 +164,7 @@ def review(db: Database, *, week: Optional[str] = None, month: Optional[str] = N
         floor = db.conn.execute(query("coach_analysis.projected_up_to"), {"workspace": db.workspace}).fetchone()[0]
         params = window.params(db.workspace, floor=floor)
         closes = query("review.all_closes")
-        statement = compose("review.window_trades", all_closes=closes, trade_facts=query("review.trade_facts"))
-        trades = [_trade(row) for row in fetch_all(db.conn, statement, params)]
+        trades = [_trade(row) for row in _window_trades(db, params)]
         decisions = fetch_all(db.conn, query("review.accepted_rules"), params)
         sequence = [(row["pnl"], row["closed_at"])  # only when there is a decision to weigh
                     for row in fetch_all(db.conn, compose("review.close_sequence", all_closes=closes), params)

@@ -12,9 +12,10 @@
 -- What the review groups a trade by (its entry, its plan's first stop, its
 -- journal, its signal: trade_facts below) is kept beside each close by the
 -- sweep (engine/automations/review_facts.py, migrations/019_review_facts.sql)
--- as of its checkpoint; the review reads it from there, and computes it from
--- the events only for the trades whose workflow has events the sweep has not
--- read, or that have no facts yet — one answer either way.
+-- as of its checkpoint; the review reads it from there (window_trades), and
+-- computes it from the events (trade_facts) only for the trades whose
+-- workflow has events the sweep has not read, or that have no facts yet —
+-- one answer either way (engine/reports/review.py).
 
 -- name: all_closes
 -- Every close event up to %(end)s: projected (with the facts the sweep keeps
@@ -39,11 +40,12 @@ FROM (
 WHERE tail.closed_at < %(end)s
 
 -- name: trade_facts
--- What the review groups each close of the workflows in `fact_workflows` (a
--- table of workflow_id that the enclosing statement names) by, from their
--- events: one row per trade.closed of them (a slot, `{trade_facts}`, of
--- window_trades below and of engine/sql/review_facts.sql refresh, which keeps
--- it in closed_trades).  The entry is the trade's first trade.executed; the
+-- What the review groups each close of the workflows %(fact_workflows)s (an
+-- array: engine/trade_facts.py passes a thousand at a time, and says why) by,
+-- from their events: one row per trade.closed of them.  Read by msp review
+-- where the facts the sweep keeps are stale, and kept beside each close by
+-- the sweep (engine/sql/review_facts.sql refresh, of which it is the
+-- `{trade_facts}` slot).  The entry is the trade's first trade.executed; the
 -- stop and signal type are the first trade.plan.created of the close's plan
 -- (else the entry's); the strategy is the first set of: the close's, the
 -- entry's, the latest journal entry's, the first signal's, the plan's signal
@@ -75,7 +77,7 @@ WITH related AS MATERIALIZED (  -- only the fields read below, each from the eve
                      AND jsonb_typeof(r.event #> '{payload,tags}') = 'array'
                 THEN ARRAY(SELECT jsonb_array_elements_text(r.event #> '{payload,tags}')) END AS tags
     FROM workflow_events r
-    WHERE r.workspace = %(workspace)s AND r.workflow_id IN (SELECT workflow_id FROM fact_workflows)
+    WHERE r.workspace = %(workspace)s AND r.workflow_id = ANY(%(fact_workflows)s::text[])
       AND r.event_type IN ('trade.closed', 'trade.executed', 'trade.plan.created', 'journal.updated',
                            'signal.created')
 ),
@@ -136,11 +138,12 @@ WHERE c.event_type = 'trade.closed'
 
 -- name: window_trades
 -- The trades whose first close falls in [start, end), in close order, with
--- their facts: the sweep's (all_closes), except for the trades without any
--- and those whose workflow has events above the sweep's checkpoint (the
+-- the facts the sweep keeps beside them (all_closes).  `stale`: the facts are
+-- missing (never computed, or the close not projected yet) or older than the
+-- workflow's events (it has events above the sweep's checkpoint, the
 -- registry's swept_seq, read in this statement's own snapshot, in which the
--- facts and the checkpoint were committed together), whose facts are
--- computed here from the events (trade_facts).
+-- facts and the checkpoint were committed together); the review then takes
+-- that trade's facts from trade_facts instead.
 WITH candidates AS MATERIALIZED (
     SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
 ),
@@ -155,26 +158,15 @@ firsts AS MATERIALIZED (
 ),
 unswept AS MATERIALIZED (  -- the checkpoint, when events wait above it (no row: the sweep has read every event)
     SELECT g.swept_seq FROM workspaces g WHERE g.workspace = %(workspace)s AND g.head_seq > g.swept_seq
-),
-fact_workflows AS MATERIALIZED (
-    SELECT DISTINCT f.workflow_id
-    FROM firsts f
-    WHERE NOT f.has_facts
+)
+SELECT f.event_id, f.trade_id, f.workflow_id, f.symbol, f.side, f.quantity, f.entry_price, f.pnl, f.closed_at,
+       f.entered_at, f.stop, f.strategy, f.tags,
+       NOT f.has_facts
        OR EXISTS (SELECT 1 FROM unswept u
                   JOIN workflow_events e ON e.workspace = %(workspace)s AND e.workflow_id = f.workflow_id
-                                         AND e.seq > u.swept_seq)
-),
-computed AS MATERIALIZED ({trade_facts})
-SELECT f.event_id, f.trade_id, f.symbol, f.side, f.quantity, f.entry_price, f.pnl, f.closed_at,
-       f.entered_at, f.stop, f.strategy, f.tags
+                                         AND e.seq > u.swept_seq) AS stale
 FROM firsts f
-WHERE NOT EXISTS (SELECT 1 FROM fact_workflows w WHERE w.workflow_id = f.workflow_id)
-UNION ALL
-SELECT f.event_id, f.trade_id, c.symbol, c.side, c.quantity, c.entry_price, f.pnl, f.closed_at,
-       c.entered_at, c.stop, c.strategy, c.tags
-FROM firsts f
-JOIN computed c ON c.event_id = f.event_id
-ORDER BY closed_at, event_id
+ORDER BY f.closed_at, f.event_id
 
 -- name: close_sequence
 -- Every trade's first close up to %(end)s, in close order: the sample the
