@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from . import trade_facts
 from .db import Database, iso
 from .errors import InputRejected, UsageError
 from .event_store import lock_writers
@@ -158,6 +159,9 @@ def archive(db: Database, before: dt.date, to: Optional[str] = None, dry_run: bo
                       workflow_count=len(workflows), event_count=events)
         db.conn.execute(query("archive.record_archive"), params)
         recorded = db.conn.execute(query("archive.record_events"), params).rowcount
+        # closed_trades stays: its rows keep what the review groups each trade by, computed now,
+        # while the events are there (a close stored before migrations/019 may have none yet)
+        trade_facts.store(db.conn, db.workspace, workflows)
         derived = db.conn.execute(query("archive.delete_derived"), params).fetchone()
         deleted = db.conn.execute(query("archive.delete_events"), params).rowcount
         if not recorded == deleted == events:

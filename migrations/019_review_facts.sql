@@ -29,3 +29,13 @@ ALTER TABLE closed_trades
 -- squawk-ignore require-concurrent-index-creation -- msp builds indexes of existing tables CONCURRENTLY before the transaction (engine/migrations.py)
 CREATE INDEX IF NOT EXISTS closed_trades_without_facts_idx
     ON closed_trades (workspace, close_seq) WHERE NOT has_facts;
+
+-- A close whose workflow msp archive moved out before this migration has no
+-- events left to compute its facts from (msp archive now stores them first,
+-- engine/archive.py): it is marked as having them (none), so the review
+-- counts it by its P&L, symbol and close time, and the sweep's look for closes
+-- without facts does not find it again in every batch.
+UPDATE closed_trades t
+SET has_facts = true
+FROM archived_events a
+WHERE a.workspace = t.workspace AND a.event_id = t.close_event_id AND NOT t.has_facts;

@@ -321,3 +321,27 @@ def test_an_emitted_event_whose_id_was_archived_is_not_stored_again(api, conn, w
     assert conn.execute("SELECT count(*) FROM workflow_events WHERE workspace = %s", (workspace,)).fetchone()[0] == 0
     assert conn.execute("SELECT event_id FROM archived_events WHERE workspace = %s",
                         (workspace,)).fetchall() == [(first,)]
+
+
+def test_an_archived_trade_keeps_its_facts_whether_stored_before_or_by_the_archive(api, conn, workspace, loaded,
+                                                                                   tmp_path):
+    """A close stored without the review's facts (before migrations/019) gets them from msp
+    archive while its events are there; a late event in an archived workflow then changes
+    neither the review nor what the sweep stores (the close event is gone)."""
+    before = old_trades(api)
+    conn.execute("UPDATE closed_trades SET has_facts = false, entered_at = NULL WHERE workspace = %s "
+                 "AND workflow_id = ANY(%s)", (workspace, DONE_OLD))
+    assert old_trades(api) == before  # computed from the events meanwhile
+    api.archive(before=CUTOFF, to=str(tmp_path / "old.jsonl.gz"), tz="America/New_York")
+    stored = conn.execute("SELECT workflow_id, has_facts, entered_at FROM closed_trades WHERE workspace = %s "
+                          "AND workflow_id = ANY(%s) ORDER BY workflow_id", (workspace, DONE_OLD)).fetchall()
+    assert [(w, has, at.isoformat()) for w, has, at in stored] == [
+        (w, True, f"2025-10-{w[12:14]}T15:00:00+00:00") for w in sorted(DONE_OLD)]
+    assert old_trades(api) == before
+
+    late = ev.journal_updated(f"j-{DONE_OLD[0]}-late", "AAPL", workflow=DONE_OLD[0], at="2025-10-06T16:00:00-05:00",
+                              strategy="late-idea", tags=["late"])
+    assert api.ingest([late]).ingested == 1
+    assert old_trades(api) == before  # stale, but nothing left to compute its close's facts from
+    api.automate()
+    assert old_trades(api) == before

@@ -222,6 +222,44 @@ def test_many_workflows_facts_are_computed_a_chunk_at_a_time_with_the_same_answe
     assert figures() == whole
 
 
+def test_an_event_the_sweep_set_aside_leaves_its_workflow_s_facts_computed(week, database_url, workspace, conn):
+    """A poison event (engine/automations/runner.py) is passed over with its whole
+    batch rolled back, review facts included: its workflow's trades keep being
+    computed from the events, as before the sweep."""
+    from support import store_directly
+
+    assert week("automate").exit_code == 0
+    # stored past the schema, which would refuse it: an entry price the lifecycle cannot read as a number
+    poison = ev.journal_updated("j3", "AAPL", workflow="wf-t3", at="2026-10-28T14:05:00-04:00", strategy="scalp",
+                                entry_price="abc")
+    poison["event_id"] = "j3-poison"
+    store_directly(database_url, workspace, poison)
+    unswept = _buckets(week, "strategy")
+    assert ("scalp", 1, 0.0) in unswept
+    swept = week("automate", "--format", "json")
+    assert swept.exit_code == 0, swept.stderr
+    assert [a["event_id"] for a in swept.json()["set_aside"]] == ["j3-poison"]
+    assert _facts(conn, workspace)["c3"][1] is None  # the stored facts never saw it
+    assert _buckets(week, "strategy") == unswept
+
+
+def test_a_close_projected_after_the_floor_was_read_is_counted_once(week, database_url, workspace):
+    """The review reads the coach's projection floor in a statement of its own; a
+    sweep that projects closes before the next one must not make them count twice
+    (they are in closed_trades and above the floor)."""
+    import psycopg
+
+    from msp.engine.db import fetch_all
+    from msp.engine.reports.window import day_window
+    from msp.engine.sql import compose, query
+
+    assert week("automate").exit_code == 0
+    params = day_window(dt.date(2026, 11, 1), NY, 7).params(workspace, floor=0)  # read before the sweep
+    with psycopg.connect(database_url) as conn:
+        rows = fetch_all(conn, compose("review.window_trades", all_closes=query("review.all_closes")), params)
+    assert [row["event_id"] for row in rows] == ["c1", "c2", "c3", "c4", "c5"]
+
+
 def test_the_facts_are_refreshed_on_every_event_type_they_are_read_from():
     from msp.engine.automations.review_facts import TRIGGERS
     from msp.engine.sql import query

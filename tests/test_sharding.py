@@ -69,6 +69,8 @@ CROSS_WORKSPACE = {
                                       "is table-wide by nature)",
     "011_pending_task_counts.sql:56": "migration backfill of every workspace's pending count, once",
     "017_desk_scale.sql:42": "migration backfill of every workspace's head and swept seqs, once",
+    "019_review_facts.sql:38": "migration backfill: the closes archived before it are marked as having "
+                                   "their (no) facts, once",
     "018_archive.sql:70": "the archived-id trigger over its transition table (the inserting statement's rows: "
                           "one workspace per writer transaction)",
 }

@@ -95,15 +95,11 @@ def _window_trades(db: Database, params: dict) -> list[dict]:
     if not stale:
         return rows
     computed = trade_facts.computed(db.conn, db.workspace, stale)
-    trades = []
-    for row in rows:
-        if row["stale"]:
-            facts = computed.get(row["event_id"])
-            if facts is None:  # a close archived before it had facts: nothing left to group it by
-                continue
-            row = {**row, **{field: facts[field] for field in trade_facts.FACT_FIELDS}}
-        trades.append(row)
-    return trades
+    # a close whose event msp archive moved out has only the facts stored with it (the archive
+    # stores them first: engine/archive.py), the same before and after a sweep
+    return [{**row, **{field: computed[row["event_id"]][field] for field in trade_facts.FACT_FIELDS}}
+            if row["stale"] and row["event_id"] in computed else row
+            for row in rows]
 
 
 def _group(trades: list[ClosedTrade], dimension: str, zone: ZoneInfo) -> dict[str, list[ClosedTrade]]:

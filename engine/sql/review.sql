@@ -20,7 +20,9 @@
 -- name: all_closes
 -- Every close event up to %(end)s: projected (with the facts the sweep keeps
 -- beside it, where it has them), then the unprojected tail, which has none (a
--- slot of the statements below: `{all_closes}`).
+-- slot of the statements below: `{all_closes}`).  %(floor)s is read in a
+-- statement of its own: a close the sweep projected in between is in both
+-- halves, and counted once, in the first.
 SELECT t.close_event_id AS event_id, t.close_seq AS seq, t.trade_id, t.workflow_id, t.realized_pnl AS pnl,
        t.closed_at, t.has_facts, t.symbol, t.side, t.quantity, t.entry_price, t.entered_at, t.stop, t.strategy,
        t.tags
@@ -36,6 +38,8 @@ FROM (
     FROM workflow_events e
     WHERE e.workspace = %(workspace)s AND e.event_type = 'trade.closed'
       AND e.seq > %(floor)s  -- a value, not a subquery: the partial index on closes by seq answers it
+      AND NOT EXISTS (SELECT 1 FROM closed_trades p  -- projected since %(floor)s was read: counted above
+                      WHERE p.workspace = %(workspace)s AND p.close_event_id = e.event_id)
 ) tail
 WHERE tail.closed_at < %(end)s
 
@@ -139,11 +143,11 @@ WHERE c.event_type = 'trade.closed'
 -- name: window_trades
 -- The trades whose first close falls in [start, end), in close order, with
 -- the facts the sweep keeps beside them (all_closes).  `stale`: the facts are
--- missing (never computed, or the close not projected yet) or older than the
--- workflow's events (it has events above the sweep's checkpoint, the
+-- missing (never computed, or the close not projected yet) or may be older
+-- than the workflow's events (it has events above the sweep's checkpoint, the
 -- registry's swept_seq, read in this statement's own snapshot, in which the
--- facts and the checkpoint were committed together); the review then takes
--- that trade's facts from trade_facts instead.
+-- facts and the checkpoint were committed together, or an event the sweep set
+-- aside); the review then takes that trade's facts from trade_facts instead.
 WITH candidates AS MATERIALIZED (
     SELECT c.* FROM ({all_closes}) c WHERE c.closed_at >= %(start)s
 ),
@@ -158,13 +162,21 @@ firsts AS MATERIALIZED (
 ),
 unswept AS MATERIALIZED (  -- the checkpoint, when events wait above it (no row: the sweep has read every event)
     SELECT g.swept_seq FROM workspaces g WHERE g.workspace = %(workspace)s AND g.head_seq > g.swept_seq
+),
+set_aside AS MATERIALIZED (  -- workflows with an event the sweep passed over (engine/automations/runner.py
+    -- poison events): its batch, review facts included, was rolled back, so they may not count it
+    SELECT e.workflow_id
+    FROM automation_failures a
+    JOIN workflow_events e ON e.workspace = %(workspace)s AND e.seq = a.seq
+    WHERE a.workspace = %(workspace)s AND a.status = 'failed'
 )
 SELECT f.event_id, f.trade_id, f.workflow_id, f.symbol, f.side, f.quantity, f.entry_price, f.pnl, f.closed_at,
-       f.entered_at, f.stop, f.strategy, f.tags,
+       f.entered_at, f.stop, f.strategy, f.tags, f.has_facts,
        NOT f.has_facts
        OR EXISTS (SELECT 1 FROM unswept u
                   JOIN workflow_events e ON e.workspace = %(workspace)s AND e.workflow_id = f.workflow_id
-                                         AND e.seq > u.swept_seq) AS stale
+                                         AND e.seq > u.swept_seq)
+       OR f.workflow_id IN (SELECT s.workflow_id FROM set_aside s) AS stale
 FROM firsts f
 ORDER BY f.closed_at, f.event_id
 
