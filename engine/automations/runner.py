@@ -334,8 +334,8 @@ def run_once(db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, since: Optio
     names = workspaces_with_events(conn, pending_only=since is None) if all_workspaces else [db.workspace]
     report = RunReport(workspaces=names)
     if all_workspaces:
-        for swept in sweep_workspaces(db, names, jobs=DEFAULT_JOBS if jobs is None else jobs, batch_size=batch_size, since=since,
-                                      stop=stop):
+        for swept in sweep_workspaces(db, names, jobs=DEFAULT_JOBS if jobs is None else jobs, batch_size=batch_size,
+                                      since=since, stop=stop):
             report.add(swept)
     elif not stop():
         report.add(sweep_workspace(conn, db.workspace, batch_size=batch_size, since=since, stop=stop))

@@ -171,7 +171,7 @@ set_aside AS MATERIALIZED (  -- workflows with an event the sweep passed over (e
     WHERE a.workspace = %(workspace)s AND a.status = 'failed'
 )
 SELECT f.event_id, f.trade_id, f.workflow_id, f.symbol, f.side, f.quantity, f.entry_price, f.pnl, f.closed_at,
-       f.entered_at, f.stop, f.strategy, f.tags, f.has_facts,
+       f.entered_at, f.stop, f.strategy, f.tags,
        NOT f.has_facts
        OR EXISTS (SELECT 1 FROM unswept u
                   JOIN workflow_events e ON e.workspace = %(workspace)s AND e.workflow_id = f.workflow_id
